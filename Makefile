@@ -1,0 +1,33 @@
+# rnn-parity: every target sets itself up on a fresh machine (creates .venv, installs the project).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Hypothesis profile for the test suite: dev (fast), ci (derandomised), thorough.
+PROFILE ?= ci
+# pytest-xdist workers; the suite parallelises across cases.
+WORKERS ?= 2
+SEED ?= 7
+EXAMPLES ?= 100
+
+.PHONY: report test sweep test-thorough clean
+
+report: $(STAMP)  ## the main job (until drift reports land: the default sweep, records in sweep-out/)
+	$(BIN)/rnn-parity sweep --examples $(EXAMPLES) --seed $(SEED) --out sweep-out
+
+test: $(STAMP)  ## the test suite, as CI runs it
+	RNN_PARITY_PROFILE=$(PROFILE) $(BIN)/python -m pytest -n $(WORKERS) -p no:cacheprovider
+
+test-thorough: $(STAMP)  ## long Hypothesis run (not in CI)
+	RNN_PARITY_PROFILE=thorough $(BIN)/python -m pytest -n $(WORKERS) -p no:cacheprovider
+
+sweep: report
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .hypothesis sweep-out *.egg-info

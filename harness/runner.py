@@ -1,0 +1,106 @@
+"""Running one case through real Keras.
+
+Like :func:`harness.reference.run_reference`, it returns ``{name: NamedTensor}`` for exactly what the Keras layer
+returns (``output``, and ``h``/``c`` with ``return_state``), one entry per
+call for stateful cases fed in chunks.
+
+Speed: building a Keras layer and tracing its call costs far more than
+running it, so :class:`KerasRunner` keeps one built layer and one
+``tf.function`` per *signature* (the spec plus which optional inputs are
+passed) with dynamic batch and time dimensions, and swaps each case's
+weights in with ``set_weights``. Only stateful layers (static batch) and
+``unroll=True`` (static time) add the batch or time size to the keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from harness.case import CaseData
+from harness.keras_env import import_keras, import_tensorflow
+from harness.spec import LayerSpec
+from harness.tensors import NamedTensor, concat_chunks, name_return
+
+
+@dataclass
+class _Compiled:
+    layer: Any
+    calls: dict[tuple, Callable] = field(default_factory=dict)  # keyed by (passes initial_state, static steps)
+
+
+class KerasRunner:
+    """Runs cases through real Keras layers, reusing built layers and traces."""
+
+    def __init__(self) -> None:
+        self._keras = import_keras()
+        self._tf = import_tensorflow()
+        self._cache: dict[tuple, _Compiled] = {}
+        self.builds = 0  # how many layers were built (for benchmarks and tests)
+
+    def _key(self, data: CaseData) -> tuple:
+        spec = data.spec.layer
+        batch = data.spec.batch if spec.stateful else None
+        return (spec, data.mask is not None, batch)
+
+    def _compiled(self, data: CaseData) -> _Compiled:
+        key = self._key(data)
+        entry = self._cache.get(key)
+        if entry is None:
+            spec = data.spec.layer
+            layer = getattr(self._keras.layers, spec.kind)(**spec.to_keras_config())
+            batch = data.spec.batch if spec.stateful else None
+            layer.build((batch, None, spec.features))
+            entry = self._cache[key] = _Compiled(layer=layer)
+            self.builds += 1
+        return entry
+
+    def _call(self, entry: _Compiled, data: CaseData, with_init: bool, chunk_steps: int) -> Callable:
+        spec = data.spec.layer
+        steps = chunk_steps if spec.unroll else None  # unroll needs a static time dimension
+        fn = entry.calls.get((with_init, steps))
+        if fn is not None:
+            return fn
+        tf = self._tf
+        batch = data.spec.batch if spec.stateful else None
+        signature = [tf.TensorSpec((batch, steps, spec.features), tf.float32)]
+        if data.mask is not None:
+            signature.append(tf.TensorSpec((batch, steps), tf.bool))
+        n_states = 2 if spec.kind == "LSTM" else 1
+        if with_init:
+            signature += [tf.TensorSpec((batch, spec.units), tf.float32)] * n_states
+        has_mask = data.mask is not None
+        layer = entry.layer
+
+        def call(x, *rest):
+            mask = rest[0] if has_mask else None
+            init = list(rest[1 if has_mask else 0 :]) or None
+            return layer(x, mask=mask, initial_state=init, training=False)
+
+        fn = entry.calls[(with_init, steps)] = tf.function(call, input_signature=signature, reduce_retracing=True)
+        return fn
+
+    def run(self, data: CaseData) -> dict[str, NamedTensor]:
+        """Keras's return for ``data``, with the case's weights loaded."""
+        spec: LayerSpec = data.spec.layer
+        entry = self._compiled(data)
+        entry.layer.set_weights(data.weights)
+        if spec.stateful:
+            entry.layer.reset_states()
+        chunks = []
+        for k, (a, b) in enumerate(data.chunk_bounds()):
+            with_init = data.initial_state is not None and k == 0
+            args = [data.x[:, a:b]]
+            if data.mask is not None:
+                args.append(data.mask[:, a:b])
+            if with_init:
+                args += list(data.initial_state)
+            returned = self._call(entry, data, with_init, b - a)(*args)
+            if spec.return_state:
+                returned = [np.asarray(r) for r in returned]
+            else:
+                returned = np.asarray(returned)
+            chunks.append(name_return(returned, spec, start=a, stop=b))
+        return concat_chunks(chunks)

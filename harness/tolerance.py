@@ -1,0 +1,144 @@
+"""Calibrated tolerance: each case's float32 noise floor, measured on the case.
+
+Keras computes in float32; the reference in float64. Their difference is
+float32 round-off, *amplified by the case's own dynamics*: ~1e-7 and flat for
+a contractive net, growing without bound for a chaotic one. A fixed tolerance
+is therefore either too tight (false alarms on chaotic cases) or too loose
+(misses on well-conditioned ones). Instead, for every tensor and timestep:
+
+1. ``e32(t)``: the reference run in float32 against float64 - one sample of
+   how much float32 round-off, pushed through *these* weights, moves the
+   result at step ``t``.
+2. ``ep_k(t)``: two float64 runs with every weight, input and initial-state
+   entry multiplied by ``1 + eps32*u`` (``u`` uniform in [-1, 1], seeded by
+   the case) - the growth of a float32-sized perturbation. These catch
+   amplification that a single float32 sample can miss by luck.
+3. ``unit(t) = eps32 * scale(t)``: one float32 ulp of the result, so a step
+   whose samples happen to agree exactly still has a floor. ``scale(t)`` is
+   ``max|y(t)|``, but at least 1% of the tensor's largest magnitude over the
+   sequence (round-off left by large early values does not vanish when the
+   values decay, and an all-zero masked step must not have a zero floor).
+
+``floor(t)`` is the largest of these over the steps ``t-2 .. t+2`` (round-off
+samples are spiky; neighbouring steps share the same conditioning), and
+
+    tolerance(t) = MULTIPLIER * floor(t)
+
+A step is *judged* only while ``floor(t) <= CHAOS_FRACTION * scale(t)``:
+beyond that float32 cannot follow the trajectory (Keras would disagree with
+itself under a reordering of its sums), so a difference there says nothing
+about the implementation. Steps where float32 overflows (a sample is inf or
+NaN) are not judged either. The *amplification* of a case is the largest
+``floor(t) / unit(t)``; a case above ``ILL_CONDITIONED``, or with unjudged
+steps, is reported as ill-conditioned with its amplification, never as a
+mismatch. The constants were calibrated by ``tests/parity`` and the
+calibration sweep described in the README ("The tolerance rule").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from harness.case import CaseData
+from harness.reference import run_reference
+from harness.tensors import NamedTensor
+from reference_cells import KERAS, Conventions
+
+EPS32 = float(np.finfo(np.float32).eps)  # 1.19e-7, the float32 unit round-off (x2)
+#: Keras's error may exceed our own float32 sample by this factor before it is called drift.
+MULTIPLIER = 16.0
+#: Half-width of the window over which samples are maximised (steps either side).
+WINDOW = 2
+#: A floor above this fraction of the values' magnitude: float32 has lost the trajectory; not judged.
+CHAOS_FRACTION = 1e-2
+#: Minimum scale of a step, as a fraction of the tensor's largest magnitude.
+SCALE_FLOOR = 1e-2
+#: Amplification (floor / local ulp) above which a case is called ill-conditioned.
+ILL_CONDITIONED = 1e3
+#: Number of perturbed float64 runs.
+PERTURBATIONS = 2
+
+
+@dataclass(frozen=True)
+class NoiseFloor:
+    """Per-tensor, per-timestep float32 noise floor of one case."""
+
+    floor: dict[str, np.ndarray]  # name -> (n,); inf where float32 overflows
+    scale: dict[str, np.ndarray]  # name -> (n,) magnitude of the values (see module doc)
+
+    def tolerance(self, name: str) -> np.ndarray:
+        return MULTIPLIER * self.floor[name]
+
+    def judged(self, name: str) -> np.ndarray:
+        return self.floor[name] <= CHAOS_FRACTION * self.scale[name]
+
+    def amplification(self) -> float:
+        """Largest floor / ulp ratio over all tensors and steps (inf on overflow)."""
+        worst = 0.0
+        for name, floor in self.floor.items():
+            unit = EPS32 * self.scale[name]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(np.isfinite(floor), floor / unit, np.inf)
+            worst = max(worst, float(np.max(ratio, initial=0.0)))
+        return worst
+
+    def ill_conditioned(self) -> bool:
+        return self.amplification() > ILL_CONDITIONED or not all(np.all(self.judged(n)) for n in self.floor)
+
+
+def _stepwise_max_abs(a: NamedTensor, b: NamedTensor) -> np.ndarray:
+    """``(n,)`` max over batch and units of ``|a - b|``; inf where either is not finite."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(a.values.astype(np.float64) - b.values.astype(np.float64))
+    diff[~np.isfinite(diff)] = np.inf
+    return diff.max(axis=(0, 2)) if diff.size else np.zeros(a.values.shape[1])
+
+
+def magnitude(values: np.ndarray) -> np.ndarray:
+    """``(n,)`` scale of a ``(B, n, U)`` tensor: ``max|y(t)|``, at least ``SCALE_FLOOR`` of its overall max."""
+    if not values.size:
+        return np.ones(values.shape[1])
+    with np.errstate(invalid="ignore", over="ignore"):
+        step = np.nan_to_num(np.abs(values.astype(np.float64)), nan=0.0, posinf=np.finfo(np.float64).max).max(axis=(0, 2))
+        overall = float(step.max())
+        return np.maximum(step, max(SCALE_FLOOR * overall, np.finfo(np.float32).tiny))
+
+
+def _window_max(values: np.ndarray, half: int) -> np.ndarray:
+    padded = np.pad(values, half, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    return windows.max(axis=-1)
+
+
+def _perturbed(data: CaseData, rng: np.random.Generator) -> CaseData:
+    def jitter(a: np.ndarray) -> np.ndarray:
+        a64 = np.asarray(a, dtype=np.float64)
+        return a64 * (1.0 + EPS32 * rng.uniform(-1.0, 1.0, a64.shape))
+
+    return CaseData(
+        spec=data.spec,
+        weights=[jitter(w) for w in data.weights],
+        x=jitter(data.x),
+        mask=data.mask,
+        initial_state=None if data.initial_state is None else [jitter(s) for s in data.initial_state],
+    )
+
+
+def measure_floor(
+    data: CaseData, reference: Mapping[str, NamedTensor], *, conventions: Conventions = KERAS
+) -> NoiseFloor:
+    """The noise floor of ``data``; ``reference`` is its float64 reference run."""
+    samples = [run_reference(data, conventions=conventions, dtype=np.float32)]
+    rng = np.random.default_rng([data.spec.seed, 0x5EED])
+    for _ in range(PERTURBATIONS):
+        samples.append(run_reference(_perturbed(data, rng), conventions=conventions, dtype=np.float64))
+
+    floor, scale = {}, {}
+    for name, ref in reference.items():
+        scale[name] = magnitude(ref.values)
+        raw = np.max([_stepwise_max_abs(s[name], ref) for s in samples], axis=0)
+        floor[name] = _window_max(np.maximum(raw, EPS32 * scale[name]), WINDOW)
+    return NoiseFloor(floor=floor, scale=scale)

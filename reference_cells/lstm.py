@@ -1,0 +1,69 @@
+"""LSTM cell: one step of ``keras.layers.LSTMCell`` (implementation 2).
+
+Equations (keras/src/layers/rnn/lstm.py l.277-287, ``_compute_carry_and_output_fused``)::
+
+    z   = (x_t @ K + h_{t-1} @ R) + b          # (B, 4U), blocks [i, f, c, o]
+    i   = ract(z_i)
+    f   = ract(z_f)
+    c_t = f * c_{t-1} + i * act(z_c)
+    o   = ract(z_o)
+    h_t = o * act(c_t)
+
+Shapes: ``x_t (B, F)``; ``h, c (B, U)``; ``K (F, 4U)``, ``R (U, 4U)``,
+``b (4U,)`` (one bias; ``unit_forget_bias`` only initialises it). The output
+is ``h_t``; the states are ``[h_t, c_t]`` in that order.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from reference_cells import activations
+from reference_cells.conventions import LSTM_GATE_ORDER, Conventions
+from reference_cells.gates import bias_scale, recurrent_blocks, split_gates
+from reference_cells.layer_config import LayerOptions
+
+GATE_ORDER = LSTM_GATE_ORDER
+STATE_NAMES = ("h", "c")
+
+
+class LSTMCell:
+    """One LSTM step with weights fixed at construction."""
+
+    kind = "LSTM"
+    state_names = STATE_NAMES
+
+    def __init__(
+        self, weights: Sequence[np.ndarray], options: LayerOptions, conventions: Conventions, dtype: np.dtype
+    ) -> None:
+        expected = 3 if options.use_bias else 2
+        if len(weights) != expected:
+            raise ValueError(f"LSTM expects {expected} weight arrays, got {len(weights)}")
+        u = self.units = options.units
+        split = dict(units=u, keras_order=GATE_ORDER, conventions=conventions)
+        kernel = split_gates(np.asarray(weights[0], dtype=dtype), **split)
+        recurrent = recurrent_blocks(np.asarray(weights[1], dtype=dtype), **split)
+        bias_fused = np.asarray(weights[2], dtype=dtype) if options.use_bias else np.zeros(4 * u, dtype)
+        bias = split_gates(bias_fused * dtype.type(bias_scale(conventions)), **split)
+        bias["f"] = bias["f"] + dtype.type(conventions.forget_bias)
+        # Re-fuse in Keras order so one matmul serves all gates, as Keras does.
+        self.kernel = np.concatenate([kernel[g] for g in GATE_ORDER], axis=-1)  # (F, 4U)
+        self.recurrent_kernel = np.concatenate([recurrent[g] for g in GATE_ORDER], axis=-1)  # (U, 4U)
+        self.bias = np.concatenate([bias[g] for g in GATE_ORDER])  # (4U,)
+        self.act = activations.get(conventions.activation or options.activation)
+        self.ract = activations.get(conventions.recurrent_activation or options.recurrent_activation)
+
+    def step(self, x_t: np.ndarray, states: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        h_prev, c_prev = states
+        u = self.units
+        z = x_t @ self.kernel + h_prev @ self.recurrent_kernel
+        z = z + self.bias
+        z_i, z_f, z_c, z_o = (z[:, k * u : (k + 1) * u] for k in range(4))
+        i = self.ract(z_i)
+        f = self.ract(z_f)
+        c = f * c_prev + i * self.act(z_c)
+        o = self.ract(z_o)
+        h = o * self.act(c)
+        return h, [h, c]

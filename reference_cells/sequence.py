@@ -1,0 +1,225 @@
+"""The time loop shared by every cell: the reference for ``keras.layers.RNN``.
+
+Semantics (keras/src/layers/rnn/rnn.py, keras/src/backend/tensorflow/rnn.py;
+``../shared/keras-rnn-semantics.md`` §3), for inputs ``x (B, T, F)``:
+
+* The starting states are zeros, or ``initial_state`` (a list in the cell's
+  state order: SimpleRNN/GRU ``[h]``, LSTM ``[h, c]``), or - for a stateful
+  layer - the states left by the previous call.
+* ``go_backwards``: ``x`` and the mask are reversed in time, and the outputs
+  are returned in *processing* order (``outputs[:, 0]`` is the step that read
+  ``x[:, T-1]``), not flipped back.
+* Mask ``(B, T)`` bool, True = use the step. The cell is evaluated at every
+  step; at a masked step every state is carried (``s_t = s_{t-1}``) and the
+  output is the previous *emitted* output (0 before any step was emitted), or
+  0 when ``zero_output_for_mask``. ``last_output`` is the emitted output of the
+  final processed step.
+* Keras quirk, TF backend with ``unroll=True`` and ``zero_output_for_mask``
+  (tensorflow/rnn.py l.203-213): the outputs are computed with the carry rule
+  and zeroed *afterwards* with the mask in original time order, while the
+  outputs are in processing order. With ``go_backwards`` the zeros therefore
+  land on the time-order masked positions of the processing-order sequence
+  (``last_output`` is zeroed with the processing-order mask). The reference
+  mirrors this; see the README's "Keras behaviours we mirror".
+* The layer returns ``outputs (B, T, U)`` if ``return_sequences`` else
+  ``last_output (B, U)``; with ``return_state`` the list ``[output, *states]``.
+
+Unlike Keras, :func:`run_sequence` also exposes every state at every step
+(:class:`SequenceTrace`), which is what per-timestep comparison needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from reference_cells.conventions import KERAS, Conventions
+from reference_cells.gru import GRUCell
+from reference_cells.layer_config import LayerOptions
+from reference_cells.lstm import LSTMCell
+from reference_cells.simple_rnn import SimpleRNNCell
+
+CELLS = {"SimpleRNN": SimpleRNNCell, "LSTM": LSTMCell, "GRU": GRUCell}
+
+
+@dataclass(frozen=True)
+class SequenceTrace:
+    """Everything the reference computed for one call.
+
+    Attributes:
+        outputs: ``(B, T, U)`` emitted output at each processed step (after
+            masking), in the order the layer returns them.
+        states: ``{name: (B, T, U)}`` every state after each processed step
+            (``h``; and ``c`` for LSTM), in processing order.
+        final_states: the states after the last step, cell order.
+        last_output: ``(B, U)`` the emitted output of the final processed step.
+        options: the parsed layer options used.
+    """
+
+    outputs: np.ndarray
+    states: dict[str, np.ndarray]
+    final_states: tuple[np.ndarray, ...]
+    last_output: np.ndarray
+    options: LayerOptions
+
+    def layer_return(self) -> np.ndarray | list[np.ndarray]:
+        """Exactly what the Keras layer returns for this config."""
+        opts = self.options
+        out = self.outputs if opts.return_sequences else self.last_output
+        if opts.return_state:
+            return [out, *self.final_states]
+        return out
+
+
+def _validate_inputs(
+    x: np.ndarray, mask: np.ndarray | None, initial_state: Sequence[np.ndarray] | None, units: int, n_states: int
+) -> None:
+    if x.ndim != 3:
+        raise ValueError(f"x must have shape (batch, timesteps, features), got shape {x.shape}")
+    batch, steps = x.shape[:2]
+    if mask is not None and mask.shape != (batch, steps):
+        raise ValueError(f"mask must have shape (batch, timesteps)={(batch, steps)}, got {mask.shape}")
+    if initial_state is not None:
+        if len(initial_state) != n_states:
+            raise ValueError(f"initial_state must be a list of {n_states} arrays, got {len(initial_state)}")
+        for s in initial_state:
+            if np.shape(s) != (batch, units):
+                raise ValueError(f"each initial state must have shape {(batch, units)}, got {np.shape(s)}")
+
+
+def run_sequence(
+    kind: str,
+    x: np.ndarray,
+    weights: Sequence[np.ndarray],
+    config: Mapping[str, Any],
+    *,
+    mask: np.ndarray | None = None,
+    initial_state: Sequence[np.ndarray] | None = None,
+    conventions: Conventions = KERAS,
+    dtype: np.dtype | type = np.float64,
+    carried_state: Sequence[np.ndarray] | None = None,
+) -> SequenceTrace:
+    """Run a SimpleRNN/LSTM/GRU layer over ``x`` the way Keras 3 does.
+
+    Args:
+        kind: ``"SimpleRNN"``, ``"LSTM"`` or ``"GRU"``.
+        x: ``(B, T, F)`` inputs.
+        weights: as ``layer.get_weights()`` returns them.
+        config: the layer config (``layer.get_config()``); missing keys take
+            Keras defaults.
+        mask: optional ``(B, T)`` bool, True = use the step.
+        initial_state: optional list of ``(B, U)`` arrays in cell state order.
+        conventions: how to run it; :data:`~reference_cells.conventions.KERAS`
+            is Keras's behaviour, anything else simulates a port.
+        dtype: compute dtype (float64 by default; float32 to measure round-off).
+        carried_state: states left by a previous call of a stateful layer;
+            used as they are, whatever ``conventions.initial_state`` says.
+    """
+    options = LayerOptions.from_config(kind, config)
+    dtype = np.dtype(dtype)
+    cell = CELLS[kind](weights, options, conventions, dtype)
+    x = np.asarray(x, dtype=dtype)
+    mask = None if mask is None else np.asarray(mask, dtype=bool)
+    _validate_inputs(x, mask, initial_state, options.units, len(cell.state_names))
+    batch, steps, _ = x.shape
+    units = options.units
+
+    # Starting states.
+    if carried_state is not None and initial_state is None:
+        states = [np.array(s, dtype=dtype) for s in carried_state]
+    elif initial_state is not None and conventions.initial_state == "keras":
+        states = [np.array(s, dtype=dtype) for s in initial_state]
+    elif conventions.initial_state == "ones":
+        states = [np.ones((batch, units), dtype) for _ in cell.state_names]
+    else:
+        states = [np.zeros((batch, units), dtype) for _ in cell.state_names]
+
+    # Time direction: Keras reverses inputs and mask, and keeps processing order.
+    reverse = options.go_backwards and conventions.time_direction != "ignored"
+    if reverse:
+        x = x[:, ::-1]
+        mask = None if mask is None else mask[:, ::-1]
+    if conventions.mask == "ignore":
+        mask = None
+
+    outputs = np.empty((batch, steps, units), dtype)
+    state_trace = {name: np.empty((batch, steps, units), dtype) for name in cell.state_names}
+    prev_output = np.zeros((batch, units), dtype)
+    zero_output = options.zero_output_for_mask or conventions.mask == "zeros"
+    # Keras TF unroll path: carry rule in the loop, zeros applied afterwards (see module doc).
+    zero_after = zero_output and options.unroll and conventions.mask == "keras" and mask is not None
+    if zero_after:
+        zero_output = False
+    for t in range(steps):
+        # Overflow is part of the behaviour under test (Keras overflows the same way), not a bug here.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            out, new_states = cell.step(x[:, t], states)
+        if mask is not None:
+            keep = mask[:, t][:, None]  # (B, 1)
+            if zero_output:
+                fallback = np.zeros_like(out)
+            elif conventions.mask == "state":
+                fallback = states[0]
+            else:
+                fallback = prev_output
+            out = np.where(keep, out, fallback)
+            new_states = [np.where(keep, new, old) for new, old in zip(new_states, states)]
+        outputs[:, t] = out
+        for name, s in zip(cell.state_names, new_states):
+            state_trace[name][:, t] = s
+        prev_output, states = out, new_states
+
+    last_output = outputs[:, -1] if steps else prev_output
+    if zero_after and steps:
+        time_order_mask = mask[:, ::-1] if reverse else mask
+        outputs = np.where(time_order_mask[:, :, None], outputs, 0)
+        last_output = np.where(mask[:, -1][:, None], last_output, 0)
+    if reverse and conventions.time_direction == "flipped":
+        outputs = outputs[:, ::-1]
+    return SequenceTrace(
+        outputs=outputs, states=state_trace, final_states=tuple(states), last_output=last_output, options=options
+    )
+
+
+class StatefulSequence:
+    """A stateful layer: successive calls continue from the previous call's
+    final states (rnn.py l.383-384, 438-442); :meth:`reset_states` sets them to
+    zeros (l.321-328). ``Conventions(state_carry="reset")`` simulates a port
+    that forgets its state between calls.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        weights: Sequence[np.ndarray],
+        config: Mapping[str, Any],
+        *,
+        conventions: Conventions = KERAS,
+        dtype: np.dtype | type = np.float64,
+    ) -> None:
+        self.kind, self.weights, self.config = kind, list(weights), dict(config)
+        self.conventions, self.dtype = conventions, np.dtype(dtype)
+        self.states: tuple[np.ndarray, ...] | None = None
+
+    def reset_states(self) -> None:
+        self.states = None
+
+    def __call__(
+        self, x: np.ndarray, *, mask: np.ndarray | None = None, initial_state: Sequence[np.ndarray] | None = None
+    ) -> SequenceTrace:
+        carried = self.states if self.conventions.state_carry == "keras" else None
+        trace = run_sequence(
+            self.kind,
+            x,
+            self.weights,
+            self.config,
+            mask=mask,
+            initial_state=initial_state,
+            conventions=self.conventions,
+            dtype=self.dtype,
+            carried_state=carried,
+        )
+        self.states = trace.final_states
+        return trace

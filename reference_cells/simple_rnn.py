@@ -1,0 +1,51 @@
+"""SimpleRNN cell: one step of ``keras.layers.SimpleRNNCell``.
+
+Equation (keras/src/layers/rnn/simple_rnn.py l.161-169)::
+
+    h_t = act((x_t @ K + b) + h_{t-1} @ R)
+
+Shapes: ``x_t (B, F)``, ``h (B, U)``; weights as ``layer.get_weights()``
+returns them: ``K (F, U)``, ``R (U, U)``, ``b (U,)`` (absent when
+``use_bias=False``). Output and the single state are both ``h_t``.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from reference_cells import activations
+from reference_cells.conventions import Conventions
+from reference_cells.gates import bias_scale
+from reference_cells.layer_config import LayerOptions
+
+STATE_NAMES = ("h",)
+
+
+class SimpleRNNCell:
+    """One SimpleRNN step with weights fixed at construction."""
+
+    kind = "SimpleRNN"
+    state_names = STATE_NAMES
+
+    def __init__(
+        self, weights: Sequence[np.ndarray], options: LayerOptions, conventions: Conventions, dtype: np.dtype
+    ) -> None:
+        expected = 3 if options.use_bias else 2
+        if len(weights) != expected:
+            raise ValueError(f"SimpleRNN expects {expected} weight arrays [kernel, recurrent_kernel{', bias' if options.use_bias else ''}], got {len(weights)}")
+        self.units = options.units
+        self.kernel = np.asarray(weights[0], dtype=dtype)  # (F, U)
+        recurrent = np.asarray(weights[1], dtype=dtype)  # (U, U)
+        self.recurrent_kernel = recurrent.T if conventions.kernel_layout == "recurrent-transposed" else recurrent
+        bias = np.asarray(weights[2], dtype=dtype) if options.use_bias else np.zeros(self.units, dtype)
+        self.bias = bias * dtype.type(bias_scale(conventions))  # (U,)
+        self.act = activations.get(conventions.activation or options.activation)
+
+    def step(self, x_t: np.ndarray, states: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        (h_prev,) = states
+        h = x_t @ self.kernel  # (B, U)
+        h = h + self.bias
+        h = self.act(h + h_prev @ self.recurrent_kernel)
+        return h, [h]
