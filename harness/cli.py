@@ -45,6 +45,25 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", type=Path, default=None, help="write records.csv, cases.csv, summary.csv here")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    check = sub.add_parser("check", help="run a port against Keras and name the convention it gets wrong")
+    check.add_argument("port", metavar="PORT", help="path/to/file.py:name, package.module:name, a command (--adapter subprocess), or a case file cases/NAME.json")
+    check.add_argument("--layer", choices=("SimpleRNN", "LSTM", "GRU"), help="the Keras layer the port implements")
+    check.add_argument("--units", type=int, default=None, help="fix the number of units (default: drawn)")
+    check.add_argument("--features", type=int, default=None, help="fix the number of input features (default: drawn)")
+    check.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE",
+                       help="fix a layer or case option, e.g. --set recurrent_activation=hard_sigmoid --set return_sequences=true")
+    check.add_argument("--config", type=Path, default=None, help="a layer config (JSON, as layer.get_config() returns)")
+    check.add_argument("--examples", type=int, default=10, help="examples to run (default 10)")
+    check.add_argument("--seed", type=int, default=0)
+    check.add_argument("--max-timesteps", type=int, default=32, help="longest sequence drawn (default 32)")
+    check.add_argument("--adapter", default="auto", choices=("auto", "function", "class", "step", "stepper", "subprocess"))
+    check.add_argument("--method", default="step", help="the per-timestep method of a --adapter stepper port")
+    check.add_argument("--port-accepts", default="", help="subprocess ports: comma-separated features, e.g. mask,initial_state")
+    check.add_argument("--timeout", type=float, default=60.0, help="seconds per subprocess call (default 60)")
+    check.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the answer as JSON")
+    check.add_argument("--replay", action="append", default=[], metavar="TOKEN",
+                       help="run exactly this example (a token from a previous answer) instead of drawing")
+
     replay = sub.add_parser("replay", help="re-run one case from the token in a failure message")
     replay.add_argument("token")
     replay.add_argument("--steps", type=int, default=12, help="how many timesteps to print (default 12)")
@@ -108,10 +127,107 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return {"pass": EXIT_OK, "ill-conditioned": EXIT_OK, "drift": EXIT_DRIFT}.get(result.status, EXIT_ERROR)
 
 
-COMMANDS = {"sweep": cmd_sweep, "replay": cmd_replay}
+def cmd_check(args: argparse.Namespace) -> int:
+    import json
+
+    from harness.case import CaseSpec
+    from harness.check import CheckOptions, parse_layer_options, run_check
+    from harness.check_output import render
+    from harness.port import load_port
+    from harness.port_loading import PortError
+    from harness.storage import write_json
+
+    if args.port.endswith(".json") and args.layer is None:
+        return _check_case_file(args)
+    if args.layer is None:
+        raise UsageError("--layer is required (or pass a case file: rnn-parity check cases/NAME.json)")
+    try:
+        config = None
+        if args.config is not None:
+            try:
+                config = json.loads(args.config.read_text())
+            except (OSError, json.JSONDecodeError) as exc:
+                raise UsageError(f"--config {args.config}: {exc}") from None
+            if isinstance(config, dict) and "config" in config and isinstance(config["config"], dict):
+                config = config["config"]  # a serialized layer {"class_name": ..., "config": {...}}
+            if not isinstance(config, dict):
+                raise UsageError(f"--config {args.config}: expected a JSON object (a layer config)")
+        fixed = parse_layer_options(args.layer, args.set, config)
+        for name in ("units", "features"):
+            value = getattr(args, name)
+            if value is not None:
+                if value < 1:
+                    raise UsageError(f"--{name} must be >= 1, got {value}")
+                fixed[name] = value
+        options = CheckOptions(kind=args.layer, fixed=fixed, examples=args.examples, seed=args.seed,
+                               max_timesteps=args.max_timesteps, replay=tuple(args.replay))
+        for token in options.replay:
+            CaseSpec.from_token(token)  # validate early: one line, not a traceback
+        accepts = tuple(a.strip() for a in args.port_accepts.split(",") if a.strip())
+        port = load_port(args.port, adapter=args.adapter, method=args.method, timeout=args.timeout, accepts=accepts)
+    except (ValueError, PortError) as exc:
+        raise UsageError(str(exc)) from None
+    report = run_check(port, options)
+    report.command = _command_line(args)
+    print(render(report))
+    if args.json is not None:
+        write_json(report.to_json(), args.json)
+    return {"match": EXIT_OK, "mismatch": EXIT_DRIFT}.get(report.verdict, EXIT_ERROR)
+
+
+def _command_line(args: argparse.Namespace) -> str:
+    """The command that reproduces this check (without --replay/--json)."""
+    import shlex
+
+    parts = ["rnn-parity", "check", args.port]
+    if args.layer:
+        parts += ["--layer", args.layer]
+    for flag in ("units", "features"):
+        if getattr(args, flag) is not None:
+            parts += [f"--{flag}", str(getattr(args, flag))]
+    for pair in args.set:
+        parts += ["--set", pair]
+    if args.config is not None:
+        parts += ["--config", str(args.config)]
+    if args.adapter != "auto":
+        parts += ["--adapter", args.adapter]
+    if args.adapter == "stepper":
+        parts += ["--method", args.method]
+    if args.port_accepts:
+        parts += ["--port-accepts", args.port_accepts]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def _check_case_file(args: argparse.Namespace) -> int:
+    from harness.case_files import load_case_file, run_case_file
+    from harness.check_output import render
+    from harness.port_loading import PortError
+    from harness.storage import write_json
+
+    try:
+        case = load_case_file(Path(args.port))
+        report = run_case_file(case, replay=tuple(args.replay))
+    except (ValueError, PortError) as exc:
+        raise UsageError(str(exc)) from None
+    report.command = case.command()
+    print(render(report))
+    if case.expected_verdict is not None:
+        agrees = report.verdict == case.expected_verdict and tuple(report.flags) == case.expected_flags
+        print(f"  expected: {case.expected_verdict} {list(case.expected_flags)} -> {'as expected' if agrees else 'NOT as expected'}")
+    if args.json is not None:
+        write_json(report.to_json(), args.json)
+    return {"match": EXIT_OK, "mismatch": EXIT_DRIFT}.get(report.verdict, EXIT_ERROR)
+
+
+COMMANDS = {"sweep": cmd_sweep, "replay": cmd_replay, "check": cmd_check}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import warnings
+
+    # Keras's advice (e.g. "softmax over an axis of size 1") is about model design,
+    # not parity; the strategies draw such layers on purpose.
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"keras(\.|$)")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -119,13 +235,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rnn-parity: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and closed: not an error of ours
+        sys.stderr.close()
+        return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the one place that turns errors into one line
         if args.debug:
             raise
         from harness.keras_env import SetupError
 
-        kind = "setup error" if isinstance(exc, SetupError) else "error"
-        print(f"rnn-parity: {kind}: {exc} (rerun with --debug for the traceback)", file=sys.stderr)
+        if isinstance(exc, UsageError):
+            print(f"rnn-parity: error: {exc}", file=sys.stderr)
+        else:
+            kind = "setup error" if isinstance(exc, SetupError) else "error"
+            print(f"rnn-parity: {kind}: {exc} (rerun with --debug for the traceback)", file=sys.stderr)
         return EXIT_ERROR
 
 

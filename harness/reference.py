@@ -29,3 +29,31 @@ def run_reference(
         )
         chunks.append(name_return(trace.layer_return(), spec, start=a, stop=b))
     return concat_chunks(chunks)
+
+
+def run_reference_trace(
+    data: CaseData, *, conventions: Conventions = KERAS, dtype: type = np.float64
+) -> dict[str, NamedTensor]:
+    """Every step of the reference: ``output`` and each state (``h``, ``c``), ``(B, T, U)``.
+
+    Unlike :func:`run_reference` this does not depend on return_sequences or
+    return_state; the noise floor is measured on it so that a tensor returned
+    only at the last step still gets a floor estimated from its neighbours.
+    """
+    spec = data.spec.layer
+    layer = StatefulSequence(spec.kind, data.weights, spec.to_keras_config(), conventions=conventions, dtype=dtype)
+    parts: dict[str, list[np.ndarray]] = {}
+    for k, (a, b) in enumerate(data.chunk_bounds()):
+        trace = layer(
+            data.x[:, a:b],
+            mask=None if data.mask is None else data.mask[:, a:b],
+            initial_state=data.initial_state if k == 0 else None,
+        )
+        outputs = trace.outputs.copy()
+        if not spec.return_sequences:
+            outputs[:, -1] = trace.last_output  # the value a last-output tensor is compared at
+        parts.setdefault("output", []).append(outputs)
+        for name, values in trace.states.items():
+            parts.setdefault(name, []).append(values)
+    steps = np.arange(data.spec.timesteps)
+    return {name: NamedTensor(name, np.concatenate(chunks, axis=1), steps) for name, chunks in parts.items()}

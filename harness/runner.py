@@ -14,6 +14,7 @@ weights in with ``set_weights``. Only stateful layers (static batch) and
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -34,10 +35,13 @@ class _Compiled:
 class KerasRunner:
     """Runs cases through real Keras layers, reusing built layers and traces."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, cache_size: int = 64) -> None:
         self._keras = import_keras()
         self._tf = import_tensorflow()
-        self._cache: dict[tuple, _Compiled] = {}
+        # Least-recently-used: a sweep draws many distinct specs, and each cached
+        # layer holds its variables and traced graphs; the bound keeps memory flat.
+        self._cache: OrderedDict[tuple, _Compiled] = OrderedDict()
+        self._cache_size = cache_size
         self.builds = 0  # how many layers were built (for benchmarks and tests)
 
     def _key(self, data: CaseData) -> tuple:
@@ -48,13 +52,17 @@ class KerasRunner:
     def _compiled(self, data: CaseData) -> _Compiled:
         key = self._key(data)
         entry = self._cache.get(key)
-        if entry is None:
+        if entry is not None:
+            self._cache.move_to_end(key)
+        else:
             spec = data.spec.layer
             layer = getattr(self._keras.layers, spec.kind)(**spec.to_keras_config())
             batch = data.spec.batch if spec.stateful else None
             layer.build((batch, None, spec.features))
             entry = self._cache[key] = _Compiled(layer=layer)
             self.builds += 1
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
         return entry
 
     def _call(self, entry: _Compiled, data: CaseData, with_init: bool, chunk_steps: int) -> Callable:
@@ -81,6 +89,10 @@ class KerasRunner:
 
         fn = entry.calls[(with_init, steps)] = tf.function(call, input_signature=signature, reduce_retracing=True)
         return fn
+
+    def layer_config(self, data: CaseData) -> dict:
+        """``layer.get_config()`` of the Keras layer this case runs on (what ports receive)."""
+        return self._compiled(data).layer.get_config()
 
     def run(self, data: CaseData) -> dict[str, NamedTensor]:
         """Keras's return for ``data``, with the case's weights loaded."""

@@ -115,6 +115,8 @@ def case_specs(
     max_timesteps: int = 64,
     max_batch: int = 4,
     max_units: int = 32,
+    recurrent_gains: Iterable[float] = RECURRENT_GAINS,
+    input_scales: Iterable[float] = INPUT_SCALES,
     **fixed: Any,
 ) -> st.SearchStrategy[CaseSpec]:
     """Draw a :class:`CaseSpec`.
@@ -126,6 +128,9 @@ def case_specs(
         max_timesteps: longest sequence (at least ``min_timesteps``).
         max_batch: largest batch (at least 1).
         max_units: most units per layer.
+        recurrent_gains: recurrent-kernel gains to draw from (the port check keeps
+            to well-conditioned ones so round-off cannot drown a cause).
+        input_scales: input standard deviations to draw from.
         **fixed: fix CaseSpec fields (``mask="mixed"``, ``initial_state=True``,
             ``recurrent_gain=1.0`` ...) or, for any other name, LayerSpec fields.
     """
@@ -138,6 +143,11 @@ def case_specs(
     layer_fixed = {k: v for k, v in fixed.items() if k not in _CASE_FIELDS}
     if "mask" in case_fixed and case_fixed["mask"] not in MASK_MODES:
         raise ValueError(f"mask={case_fixed['mask']!r}: expected one of {list(MASK_MODES)}")
+    recurrent_gains, input_scales = tuple(recurrent_gains), tuple(input_scales)
+    if not recurrent_gains or any(g <= 0 for g in recurrent_gains):
+        raise ValueError(f"recurrent_gains={recurrent_gains!r}: expected positive numbers")
+    if not input_scales or any(s <= 0 for s in input_scales):
+        raise ValueError(f"input_scales={input_scales!r}: expected positive numbers")
     if layers is None:
         layers = layer_specs(kinds=kinds, max_units=max_units, **layer_fixed)
     elif layer_fixed:
@@ -158,10 +168,10 @@ def case_specs(
             timesteps=timesteps,
             mask=d(_value(case_fixed, "mask", st.sampled_from(["mixed", "none"]))),
             initial_state=d(_value(case_fixed, "initial_state", st.booleans())),
-            recurrent_gain=d(_value(case_fixed, "recurrent_gain", st.sampled_from(RECURRENT_GAINS))),
+            recurrent_gain=d(_value(case_fixed, "recurrent_gain", st.sampled_from(recurrent_gains))),
             kernel_scale=d(_value(case_fixed, "kernel_scale", st.sampled_from(KERNEL_SCALES))),
             bias_scale=d(_value(case_fixed, "bias_scale", st.sampled_from(BIAS_SCALES))),
-            input_scale=d(_value(case_fixed, "input_scale", st.sampled_from(INPUT_SCALES))),
+            input_scale=d(_value(case_fixed, "input_scale", st.sampled_from(input_scales))),
             chunks=chunks,
             seed=d(_value(case_fixed, "seed", st.integers(0, 2**32 - 1))),
         )

@@ -19,8 +19,13 @@ is therefore either too tight (false alarms on chaotic cases) or too loose
    sequence (round-off left by large early values does not vanish when the
    values decay, and an all-zero masked step must not have a zero floor).
 
-``floor(t)`` is the largest of these over the steps ``t-2 .. t+2`` (round-off
-samples are spiky; neighbouring steps share the same conditioning), and
+``floor(t)`` is the largest of these over the steps ``t-32 .. t+2``. Round-off
+samples are spiky, and where the dynamics integrate (a GRU whose update gate
+sits near 1, a slowly forgetting LSTM) the accumulated round-off is a random
+walk: one realisation can pass near zero while another does not. The trailing
+window keeps the floor at the level the samples reached recently; it is only
+laxer than the round-off seen at ``t`` itself where round-off was larger a few
+steps earlier. Then
 
     tolerance(t) = MULTIPLIER * floor(t)
 
@@ -43,15 +48,15 @@ from typing import Mapping
 import numpy as np
 
 from harness.case import CaseData
-from harness.reference import run_reference
+from harness.reference import run_reference_trace
 from harness.tensors import NamedTensor
 from reference_cells import KERAS, Conventions
 
 EPS32 = float(np.finfo(np.float32).eps)  # 1.19e-7, the float32 unit round-off (x2)
 #: Keras's error may exceed our own float32 sample by this factor before it is called drift.
 MULTIPLIER = 16.0
-#: Half-width of the window over which samples are maximised (steps either side).
-WINDOW = 2
+#: Steps before / after ``t`` over which the samples are maximised.
+WINDOW_BEFORE, WINDOW_AFTER = 32, 2
 #: A floor above this fraction of the values' magnitude: float32 has lost the trajectory; not judged.
 CHAOS_FRACTION = 1e-2
 #: Minimum scale of a step, as a fraction of the tensor's largest magnitude.
@@ -107,9 +112,10 @@ def magnitude(values: np.ndarray) -> np.ndarray:
         return np.maximum(step, max(SCALE_FLOOR * overall, np.finfo(np.float32).tiny))
 
 
-def _window_max(values: np.ndarray, half: int) -> np.ndarray:
-    padded = np.pad(values, half, mode="edge")
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+def _window_max(values: np.ndarray, before: int, after: int) -> np.ndarray:
+    """``out[t] = max(values[t-before : t+after+1])`` (clipped at the ends)."""
+    padded = np.pad(values, (before, after), mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, before + after + 1)
     return windows.max(axis=-1)
 
 
@@ -130,15 +136,26 @@ def _perturbed(data: CaseData, rng: np.random.Generator) -> CaseData:
 def measure_floor(
     data: CaseData, reference: Mapping[str, NamedTensor], *, conventions: Conventions = KERAS
 ) -> NoiseFloor:
-    """The noise floor of ``data``; ``reference`` is its float64 reference run."""
-    samples = [run_reference(data, conventions=conventions, dtype=np.float32)]
+    """The noise floor of ``data`` for each tensor in ``reference`` (its float64 run).
+
+    The samples are taken on every step of the sequence (output and every
+    state), windowed there, and then read at the steps each returned tensor
+    covers: a last-output or final-state tensor gets the floor of its step
+    *with* its neighbours, not a single noisy sample.
+    """
+    full = run_reference_trace(data, conventions=conventions, dtype=np.float64)
+    samples = [run_reference_trace(data, conventions=conventions, dtype=np.float32)]
     rng = np.random.default_rng([data.spec.seed, 0x5EED])
     for _ in range(PERTURBATIONS):
-        samples.append(run_reference(_perturbed(data, rng), conventions=conventions, dtype=np.float64))
+        samples.append(run_reference_trace(_perturbed(data, rng), conventions=conventions, dtype=np.float64))
 
     floor, scale = {}, {}
     for name, ref in reference.items():
-        scale[name] = magnitude(ref.values)
-        raw = np.max([_stepwise_max_abs(s[name], ref) for s in samples], axis=0)
-        floor[name] = _window_max(np.maximum(raw, EPS32 * scale[name]), WINDOW)
+        source = "output" if name == "output" else name
+        whole = full[source]
+        whole_scale = magnitude(whole.values)
+        raw = np.max([_stepwise_max_abs(s[source], whole) for s in samples], axis=0)
+        whole_floor = _window_max(np.maximum(raw, EPS32 * whole_scale), WINDOW_BEFORE, WINDOW_AFTER)
+        floor[name] = whole_floor[ref.steps]
+        scale[name] = whole_scale[ref.steps]
     return NoiseFloor(floor=floor, scale=scale)

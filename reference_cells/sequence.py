@@ -31,7 +31,7 @@ Unlike Keras, :func:`run_sequence` also exposes every state at every step
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -120,9 +120,56 @@ def run_sequence(
     options = LayerOptions.from_config(kind, config)
     dtype = np.dtype(dtype)
     cell = CELLS[kind](weights, options, conventions, dtype)
+    return _drive(
+        cell.step, cell.state_names, x, options,
+        mask=mask, initial_state=initial_state, conventions=conventions, dtype=dtype, carried_state=carried_state,
+    )
+
+
+StepFunction = Callable[[np.ndarray, Sequence[np.ndarray]], "tuple[np.ndarray, list[np.ndarray]]"]
+
+
+def run_sequence_with_step(
+    kind: str,
+    step: StepFunction,
+    x: np.ndarray,
+    config: Mapping[str, Any],
+    *,
+    mask: np.ndarray | None = None,
+    initial_state: Sequence[np.ndarray] | None = None,
+    carried_state: Sequence[np.ndarray] | None = None,
+    dtype: np.dtype | type = np.float64,
+) -> SequenceTrace:
+    """Keras's time loop around someone else's one-step function.
+
+    ``step(x_t (B, F), states) -> (output_t (B, U), new_states)``; the loop
+    (initial state, go_backwards, masking, return values) is exactly
+    :func:`run_sequence`'s, so only the step's maths are under test.
+    """
+    options = LayerOptions.from_config(kind, config)
+    names = {"LSTM": ("h", "c")}.get(kind, ("h",))
+    return _drive(
+        step, names, x, options,
+        mask=mask, initial_state=initial_state, conventions=KERAS, dtype=np.dtype(dtype), carried_state=carried_state,
+    )
+
+
+def _drive(
+    step: StepFunction,
+    state_names: Sequence[str],
+    x: np.ndarray,
+    options: LayerOptions,
+    *,
+    mask: np.ndarray | None,
+    initial_state: Sequence[np.ndarray] | None,
+    conventions: Conventions,
+    dtype: np.dtype,
+    carried_state: Sequence[np.ndarray] | None,
+) -> SequenceTrace:
+    """The time loop itself (see the module docstring for the semantics)."""
     x = np.asarray(x, dtype=dtype)
     mask = None if mask is None else np.asarray(mask, dtype=bool)
-    _validate_inputs(x, mask, initial_state, options.units, len(cell.state_names))
+    _validate_inputs(x, mask, initial_state, options.units, len(state_names))
     batch, steps, _ = x.shape
     units = options.units
 
@@ -132,9 +179,9 @@ def run_sequence(
     elif initial_state is not None and conventions.initial_state == "keras":
         states = [np.array(s, dtype=dtype) for s in initial_state]
     elif conventions.initial_state == "ones":
-        states = [np.ones((batch, units), dtype) for _ in cell.state_names]
+        states = [np.ones((batch, units), dtype) for _ in state_names]
     else:
-        states = [np.zeros((batch, units), dtype) for _ in cell.state_names]
+        states = [np.zeros((batch, units), dtype) for _ in state_names]
 
     # Time direction: Keras reverses inputs and mask, and keeps processing order.
     reverse = options.go_backwards and conventions.time_direction != "ignored"
@@ -145,7 +192,7 @@ def run_sequence(
         mask = None
 
     outputs = np.empty((batch, steps, units), dtype)
-    state_trace = {name: np.empty((batch, steps, units), dtype) for name in cell.state_names}
+    state_trace = {name: np.empty((batch, steps, units), dtype) for name in state_names}
     prev_output = np.zeros((batch, units), dtype)
     zero_output = options.zero_output_for_mask or conventions.mask == "zeros"
     # Keras TF unroll path: carry rule in the loop, zeros applied afterwards (see module doc).
@@ -155,7 +202,7 @@ def run_sequence(
     for t in range(steps):
         # Overflow is part of the behaviour under test (Keras overflows the same way), not a bug here.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            out, new_states = cell.step(x[:, t], states)
+            out, new_states = step(x[:, t], states)
         if mask is not None:
             keep = mask[:, t][:, None]  # (B, 1)
             if zero_output:
@@ -167,7 +214,7 @@ def run_sequence(
             out = np.where(keep, out, fallback)
             new_states = [np.where(keep, new, old) for new, old in zip(new_states, states)]
         outputs[:, t] = out
-        for name, s in zip(cell.state_names, new_states):
+        for name, s in zip(state_names, new_states):
             state_trace[name][:, t] = s
         prev_output, states = out, new_states
 

@@ -1,0 +1,65 @@
+"""Parity in your own test suite: ``assert_port_matches``.
+
+>>> from harness import assert_port_matches
+>>> assert_port_matches(my_lstm, layer="LSTM", recurrent_activation="hard_sigmoid")  # doctest: +SKIP
+
+On a mismatch it raises ``AssertionError`` whose message is exactly the CLI's
+answer: verdict, first divergence, the named cause with its fix, and the
+command that replays the first diverging example.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.check import CheckOptions, CheckReport, parse_layer_options, run_check
+from harness.check_output import render
+from harness.port import Port, load_port, wrap_port
+from harness.runner import KerasRunner
+
+_RUNNERS: dict[str, KerasRunner] = {}
+
+
+def _shared_runner() -> KerasRunner:
+    # One per process: building Keras layers is the expensive part, and tests call this repeatedly.
+    if "default" not in _RUNNERS:
+        _RUNNERS["default"] = KerasRunner()
+    return _RUNNERS["default"]
+
+
+def check_port(
+    port: Any,
+    *,
+    layer: str,
+    examples: int = 10,
+    seed: int = 0,
+    max_timesteps: int = 32,
+    adapter: str = "auto",
+    method: str = "step",
+    runner: KerasRunner | None = None,
+    **options: Any,
+) -> CheckReport:
+    """Run the port check and return the report (no assertion).
+
+    ``port`` is a callable or class, or a ``"file.py:name"`` / ``"module:name"``
+    string; ``options`` fix LayerSpec/CaseSpec fields (``units=32``,
+    ``recurrent_activation="hard_sigmoid"``, ``mask="none"``...).
+    """
+    if isinstance(port, Port):
+        wrapped = port
+    elif isinstance(port, str):
+        wrapped = load_port(port, adapter=adapter, method=method)
+    else:
+        wrapped = wrap_port(port, adapter=adapter, method=method)
+    fixed = parse_layer_options(layer, [], None)
+    fixed.update(options)
+    check_options = CheckOptions(kind=layer, fixed=fixed, examples=examples, seed=seed, max_timesteps=max_timesteps)
+    return run_check(wrapped, check_options, runner=runner or _shared_runner())
+
+
+def assert_port_matches(port: Any, *, layer: str, **kwargs: Any) -> CheckReport:
+    """Raise ``AssertionError`` (with the CLI's answer) unless ``port`` matches Keras."""
+    report = check_port(port, layer=layer, **kwargs)
+    if report.verdict != "match":
+        raise AssertionError("\n" + render(report))
+    return report

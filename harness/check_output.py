@@ -1,0 +1,47 @@
+"""The human answer of ``rnn-parity check``: short, in the terminal."""
+
+from __future__ import annotations
+
+from harness.check import CheckReport
+
+
+def render(report: CheckReport) -> str:
+    n = len(report.outcomes)
+    head = f"{report.verdict.upper()}  {report.port}  ({n} example{'s' if n != 1 else ''}, {report.seconds:.1f} s)"
+    lines = [head]
+    if report.verdict == "error":
+        lines.append(f"  error: {report.error}")
+    elif report.verdict == "match":
+        lines.append(f"  the port matches Keras at every judged timestep (worst error {report.base_error:.2g})")
+    else:
+        first = report.first_divergence
+        if first:
+            lines.append(
+                f"  first divergence: {first['tensor']} at t={first['t']} "
+                f"(|port - keras| = {first['error']:.2g}, tolerance {first['tolerance']:.2g})"
+            )
+        diagnosis = report.diagnosis
+        if diagnosis and diagnosis.explained:
+            if diagnosis.ambiguous:
+                lines.append(f"  {len(diagnosis.explained)} explanations fit every example equally (fresh inputs could not tell them apart):")
+            for finding in diagnosis.explained:
+                for part in finding.hypothesis.parts:
+                    lines.append(f"  cause [{part.flag}]: {part.detail}")
+                    lines.append(f"    fix: {part.fix}")
+                lines.append(
+                    f"    with the fix the error drops from {report.base_error:.2g} to {finding.residual:.2g} (within tolerance)"
+                )
+        elif diagnosis:
+            lines.append("  cause [unexplained]: no catalogue cause, single or paired, reproduces the port")
+            for finding in diagnosis.closest:
+                names = " + ".join(p.flag for p in finding.hypothesis.parts)
+                lines.append(
+                    f"    closest ({names}, does not explain it): {'; '.join(p.detail for p in finding.hypothesis.parts)} "
+                    f"-> residual {finding.residual:.2g} ({finding.ratio:.3g} x tolerance)"
+                )
+        worst = [o for o in report.outcomes if o.result.status == "drift"][:1]
+        if worst:
+            lines.append(f"  replay the first diverging example: {report.replay_command(worst[0].spec)}")
+    if report.not_exercised:
+        lines.append(f"  not exercised: {'; '.join(report.not_exercised)}")
+    return "\n".join(lines)

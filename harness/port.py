@@ -1,0 +1,258 @@
+"""The port protocol: how the harness calls a user's implementation.
+
+A *port* is anything that computes what a Keras recurrent layer computes.
+Every shape is wrapped in a :class:`Port` whose :meth:`Port.run` returns the
+same named tensors as the Keras runner and the reference, so one comparator
+serves all of them.
+
+Shapes a port may take (``--adapter``; ``auto`` picks function or class):
+
+``function``  ``name(x, weights, config[, mask=][, initial_state=])`` returns what
+              the Keras layer returns: ``output`` (``(B, T, U)`` with
+              return_sequences, else ``(B, U)``), or ``[output, *states]`` with
+              return_state. ``x`` float32 ``(B, T, F)``; ``weights`` as
+              ``layer.get_weights()``; ``config`` as ``layer.get_config()``.
+``class``     ``name(weights, config)`` builds an instance, called as
+              ``instance(x[, mask=][, initial_state=])``. For ``stateful=True`` the
+              same instance receives consecutive chunks and must carry its state;
+              ``reset_states()`` is called, if present, before each sequence.
+``step``      ``name(x_t, states, weights, config) -> (output_t, new_states)``;
+              the harness runs the time loop exactly as Keras does (masks,
+              go_backwards, initial state), so only the cell maths are checked.
+``stepper``   ``name(weights, config)`` builds an object whose method (``--method``,
+              default ``step``) takes one timestep ``x_t (B, F)`` and returns
+              ``output_t (B, U)``, keeping its own state (the shape of a typical
+              hand port). Compared on the output sequence; fed in processing order.
+``subprocess`` any program, in any language: see :mod:`harness.subprocess_port`.
+
+Optional features are declared by keyword parameters: a port whose signature
+accepts ``mask`` gets a bool ``(B, T)`` mask (True = use the step) and is
+exercised on masked inputs; one that accepts ``initial_state`` gets the list of
+initial states in Keras order. Ports that accept neither are checked without
+them, and the answer says what was not exercised.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from harness.case import CaseData
+from harness.port_loading import PortError, load_object
+from harness.spec import LayerSpec
+from harness.tensors import STATE_NAMES, NamedTensor, concat_chunks, expected_return_len, name_return
+
+ADAPTERS = ("auto", "function", "class", "step", "stepper", "subprocess")
+
+
+class PortCallError(RuntimeError):
+    """The port raised or returned something unusable for one example (one-line message)."""
+
+
+def _accepts(fn: Callable, name: str) -> bool:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params
+
+
+def describe_return(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"array of shape {value.shape}"
+    if isinstance(value, (list, tuple)):
+        return f"{type(value).__name__} of {len(value)} ({', '.join(describe_return(v) for v in value[:4])})"
+    return type(value).__name__
+
+
+def _as_layer_return(value: Any, spec: LayerSpec, *, start: int, stop: int) -> list[NamedTensor]:
+    """Check a port's return against the spec and name its tensors; explain mismatches."""
+    if spec.return_state:
+        if not isinstance(value, (list, tuple)) or len(value) != expected_return_len(spec):
+            raise PortCallError(
+                f"return_state=True: expected a list [output, {', '.join(STATE_NAMES[spec.kind])}], got {describe_return(value)}"
+            )
+        value = [np.asarray(v) for v in value]
+    else:
+        if isinstance(value, (list, tuple)):
+            raise PortCallError(f"return_state=False: expected one array, got {describe_return(value)}")
+        value = np.asarray(value)
+    try:
+        return name_return(value, spec, start=start, stop=stop)
+    except ValueError as exc:
+        hint = ""
+        out = value[0] if spec.return_state else value
+        if spec.return_sequences and np.ndim(out) == 2:
+            hint = " (return_sequences=True ignored?)"
+        elif not spec.return_sequences and np.ndim(out) == 3:
+            hint = " (return_sequences=False ignored?)"
+        raise PortCallError(f"{exc}{hint}") from None
+
+
+@dataclass
+class Port:
+    """A loaded port, ready to run examples."""
+
+    name: str
+    adapter: str
+    accepts_mask: bool
+    accepts_initial_state: bool
+    carries_state: bool  # can it be checked on stateful chunked calls?
+    _run: Callable[[CaseData, Mapping[str, Any]], dict[str, NamedTensor]] = field(repr=False)
+    notes: list[str] = field(default_factory=list)  # what the adapter cannot exercise
+
+    def run(self, data: CaseData, config: Mapping[str, Any]) -> dict[str, NamedTensor]:
+        """The port's return for ``data``, named like the reference's."""
+        try:
+            return self._run(data, config)
+        except (PortCallError, PortError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the port's own failure, reported per example
+            raise PortCallError(f"the port raised {type(exc).__name__}: {exc}") from exc
+
+
+def _kwargs(data: CaseData, *, mask: bool, initial_state: bool, first_chunk: bool, a: int, b: int) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    if mask:
+        kwargs["mask"] = None if data.mask is None else data.mask[:, a:b].copy()
+    if initial_state:
+        kwargs["initial_state"] = (
+            [s.copy() for s in data.initial_state] if data.initial_state is not None and first_chunk else None
+        )
+    return kwargs
+
+
+def function_port(name: str, fn: Callable) -> Port:
+    mask, init = _accepts(fn, "mask"), _accepts(fn, "initial_state")
+
+    def run(data: CaseData, config: Mapping[str, Any]) -> dict[str, NamedTensor]:
+        spec = data.spec.layer
+        T = data.spec.timesteps
+        value = fn(data.x.copy(), [w.copy() for w in data.weights], dict(config),
+                   **_kwargs(data, mask=mask, initial_state=init, first_chunk=True, a=0, b=T))
+        return concat_chunks([_as_layer_return(value, spec, start=0, stop=T)])
+
+    return Port(name, "function", mask, init, carries_state=False, _run=run,
+                notes=["stateful carry (a function port has no memory between calls; use a class port)"])
+
+
+def class_port(name: str, cls: type) -> Port:
+    call = getattr(cls, "__call__", None)
+    if call is None:
+        raise PortError(f"PORT {name}: class {cls.__name__} has no __call__; use --adapter stepper --method NAME for per-step objects")
+    mask, init = _accepts(call, "mask"), _accepts(call, "initial_state")
+
+    def run(data: CaseData, config: Mapping[str, Any]) -> dict[str, NamedTensor]:
+        spec = data.spec.layer
+        instance = cls([w.copy() for w in data.weights], dict(config))
+        if hasattr(instance, "reset_states"):
+            instance.reset_states()
+        chunks = []
+        for k, (a, b) in enumerate(data.chunk_bounds()):
+            value = instance(data.x[:, a:b].copy(), **_kwargs(data, mask=mask, initial_state=init, first_chunk=k == 0, a=a, b=b))
+            chunks.append(_as_layer_return(value, spec, start=a, stop=b))
+        return concat_chunks(chunks)
+
+    return Port(name, "class", mask, init, carries_state=True, _run=run)
+
+
+def step_port(name: str, step: Callable) -> Port:
+    """The harness runs Keras's time loop around the port's step function."""
+    from reference_cells.sequence import run_sequence_with_step
+
+    def run(data: CaseData, config: Mapping[str, Any]) -> dict[str, NamedTensor]:
+        spec = data.spec.layer
+        weights = [w.copy() for w in data.weights]
+        cfg = dict(config)
+
+        def cell_step(x_t: np.ndarray, states: Sequence[np.ndarray]):
+            out, new_states = step(x_t.astype(np.float32), [s.astype(np.float32) for s in states], weights, cfg)
+            new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
+            return np.asarray(out, dtype=np.float64), [np.asarray(s, dtype=np.float64) for s in new_states]
+
+        carried = None
+        chunks = []
+        for k, (a, b) in enumerate(data.chunk_bounds()):
+            trace = run_sequence_with_step(
+                spec.kind, cell_step, data.x[:, a:b], spec.to_keras_config(),
+                mask=None if data.mask is None else data.mask[:, a:b],
+                initial_state=data.initial_state if k == 0 else None,
+                carried_state=carried,
+            )
+            carried = trace.final_states if spec.stateful else None
+            chunks.append(name_return(trace.layer_return(), spec, start=a, stop=b))
+        return concat_chunks(chunks)
+
+    return Port(name, "step", True, True, carries_state=True, _run=run,
+                notes=["the time loop (masks, go_backwards, state carry) is the harness's, not the port's"])
+
+
+def stepper_port(name: str, cls: type, method: str) -> Port:
+    if not hasattr(cls, method):
+        raise PortError(f"PORT {name}: {cls.__name__} has no method {method!r} (choose it with --method)")
+
+    def run(data: CaseData, config: Mapping[str, Any]) -> dict[str, NamedTensor]:
+        spec = data.spec.layer
+        instance = cls([w.copy() for w in data.weights], dict(config))
+        if hasattr(instance, "reset_states"):
+            instance.reset_states()
+        fn = getattr(instance, method)
+        order = range(data.spec.timesteps - 1, -1, -1) if spec.go_backwards else range(data.spec.timesteps)
+        outputs = []
+        for t in order:
+            out = np.asarray(fn(data.x[:, t].copy()))
+            if out.ndim == 1:
+                out = out[None, :]
+            if out.shape != (data.spec.batch, spec.units):
+                raise PortCallError(f"{method}() returned shape {out.shape}, expected (batch, units)=({data.spec.batch}, {spec.units})")
+            outputs.append(out)
+        values = np.stack(outputs, axis=1)
+        return {"output": NamedTensor("output", values, np.arange(data.spec.timesteps))}
+
+    return Port(name, "stepper", False, False, carries_state=True, _run=run,
+                notes=["compared on the output sequence only (a per-step object returns no final states)"])
+
+
+def load_port(
+    reference: str, *, adapter: str = "auto", method: str = "step", timeout: float = 60.0,
+    accepts: tuple[str, ...] = (),
+) -> Port:
+    """Load and wrap a port. ``reference`` is ``file.py:name``, ``module:name`` or, for
+    ``adapter="subprocess"``, a command line."""
+    if adapter not in ADAPTERS:
+        raise PortError(f"--adapter {adapter!r} is not one of {', '.join(ADAPTERS)}")
+    if adapter == "subprocess":
+        from harness.subprocess_port import subprocess_port
+
+        return subprocess_port(reference, timeout=timeout, accepts=accepts)
+    return wrap_port(load_object(reference), name=reference, adapter=adapter, method=method)
+
+
+def wrap_port(obj: Any, *, name: str | None = None, adapter: str = "auto", method: str = "step") -> Port:
+    """Wrap a Python callable or class already in hand (library use)."""
+    if adapter not in ADAPTERS or adapter == "subprocess":
+        raise PortError(f"adapter {adapter!r} is not one of {', '.join(a for a in ADAPTERS if a != 'subprocess')}")
+    if not callable(obj):
+        raise PortError(f"port {obj!r} is not callable")
+    reference = name or getattr(obj, "__qualname__", repr(obj))
+    if adapter == "auto":
+        adapter = "class" if inspect.isclass(obj) else "function"
+    if adapter == "function":
+        return function_port(reference, obj)
+    if adapter == "class":
+        if not inspect.isclass(obj):
+            raise PortError(f"PORT {reference} is not a class; use --adapter function")
+        return class_port(reference, obj)
+    if adapter == "step":
+        return step_port(reference, obj)
+    return stepper_port(reference, obj, method)
+
+
+def comparable_spec(port: Port, spec: LayerSpec) -> LayerSpec:
+    """The spec a port is compared under (a stepper port returns the output sequence only)."""
+    if port.adapter == "stepper":
+        return spec.replace(return_sequences=True, return_state=False)
+    return spec

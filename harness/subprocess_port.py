@@ -1,0 +1,109 @@
+"""Ports in any language: a program that reads a directory of inputs and writes its outputs.
+
+The harness runs ``COMMAND... IN_DIR OUT_DIR`` (split with :func:`shlex.split`
+and run **without a shell**) once per example and call. ``IN_DIR`` holds:
+
+==================  ==========================================================
+``x.npy``           float32 ``(B, T, F)``, C order, little-endian
+``weight_K.npy``    float32, ``K = 0, 1, ...`` in ``layer.get_weights()`` order
+``mask.npy``        bool ``(B, T)``, True = use the step (only if the port
+                    declares ``mask``)
+``initial_state_K.npy``  float32 ``(B, U)`` in Keras state order (only if the
+                    port declares ``initial_state`` and the example has one)
+``config.json``     ``layer.get_config()``
+``config.txt``      the same, flattened to ``key value`` lines for readers with
+                    no JSON parser (booleans as 0/1; ``batch``, ``timesteps``,
+                    ``features``, ``n_weights`` added)
+==================  ==========================================================
+
+The program writes into ``OUT_DIR``: ``output.npy`` (``(B, T, U)`` with
+return_sequences, else ``(B, U)``) and, with return_state, ``state_0.npy``,
+``state_1.npy``... in Keras order. ``.npy`` is a short text header and the raw
+array; ``cases/ports/c/`` has a 40-line C reader and writer. Any float dtype is
+accepted on output.
+
+A non-zero exit status, a crash, a time-out or a missing output file is an
+error for that example, reported with the program's stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from harness.case import CaseData
+from harness.port import Port, PortCallError, _as_layer_return
+from harness.port_loading import PortError
+from harness.tensors import STATE_NAMES, NamedTensor, concat_chunks
+
+
+def write_inputs(directory: Path, data: CaseData, config: Mapping[str, Any], *, a: int, b: int,
+                 mask: bool, initial_state: bool, first_chunk: bool) -> None:
+    np.save(directory / "x.npy", np.ascontiguousarray(data.x[:, a:b], dtype="<f4"))
+    for k, w in enumerate(data.weights):
+        np.save(directory / f"weight_{k}.npy", np.ascontiguousarray(w, dtype="<f4"))
+    if mask and data.mask is not None:
+        np.save(directory / "mask.npy", np.ascontiguousarray(data.mask[:, a:b]))
+    if initial_state and data.initial_state is not None and first_chunk:
+        for k, s in enumerate(data.initial_state):
+            np.save(directory / f"initial_state_{k}.npy", np.ascontiguousarray(s, dtype="<f4"))
+    (directory / "config.json").write_text(json.dumps(dict(config), sort_keys=True, default=str))
+    flat = {
+        **{k: v for k, v in config.items() if isinstance(v, (str, int, float, bool)) or v is None},
+        "batch": data.spec.batch,
+        "timesteps": b - a,
+        "features": data.spec.layer.features,
+        "n_weights": len(data.weights),
+    }
+    lines = [f"{k} {int(v) if isinstance(v, bool) else ('none' if v is None else v)}" for k, v in sorted(flat.items())]
+    (directory / "config.txt").write_text("\n".join(lines) + "\n")
+
+
+def subprocess_port(command: str, *, timeout: float = 60.0, accepts: tuple[str, ...] = ()) -> Port:
+    argv = shlex.split(command)
+    if not argv:
+        raise PortError("PORT: the subprocess command is empty")
+    unknown = sorted(set(accepts) - {"mask", "initial_state"})
+    if unknown:
+        raise PortError(f"--port-accepts: unknown feature(s) {', '.join(unknown)}; expected mask, initial_state")
+    takes_mask, takes_init = "mask" in accepts, "initial_state" in accepts
+
+    def call(data: CaseData, config: Mapping[str, Any], a: int, b: int, first: bool) -> Any:
+        spec = data.spec.layer
+        with tempfile.TemporaryDirectory(prefix="rnn-parity-port-") as tmp:
+            in_dir, out_dir = Path(tmp, "in"), Path(tmp, "out")
+            in_dir.mkdir()
+            out_dir.mkdir()
+            write_inputs(in_dir, data, config, a=a, b=b, mask=takes_mask, initial_state=takes_init, first_chunk=first)
+            try:
+                done = subprocess.run([*argv, str(in_dir), str(out_dir)], capture_output=True, timeout=timeout, check=False)
+            except FileNotFoundError:
+                raise PortError(f"PORT command {argv[0]!r} was not found") from None
+            except subprocess.TimeoutExpired:
+                raise PortCallError(f"the port did not finish within {timeout:g} s (--timeout)") from None
+            stderr = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
+            if done.returncode != 0:
+                how = f"was killed by signal {-done.returncode}" if done.returncode < 0 else f"exited with status {done.returncode}"
+                raise PortCallError(f"the port {how}" + (f": {' | '.join(stderr)}" if stderr else ""))
+            names = ["output"] + [f"state_{k}" for k in range(len(STATE_NAMES[spec.kind]))] if spec.return_state else ["output"]
+            missing = [n for n in names if not (out_dir / f"{n}.npy").is_file()]
+            if missing:
+                raise PortCallError(f"the port wrote no {', '.join(m + '.npy' for m in missing)} in OUT_DIR")
+            arrays = [np.load(out_dir / f"{n}.npy", allow_pickle=False) for n in names]
+            return arrays if spec.return_state else arrays[0]
+
+    def run(data: CaseData, config: Mapping[str, Any]) -> dict[str, NamedTensor]:
+        spec = data.spec.layer
+        chunks = []
+        for k, (a, b) in enumerate(data.chunk_bounds()):
+            chunks.append(_as_layer_return(call(data, config, a, b, k == 0), spec, start=a, stop=b))
+        return concat_chunks(chunks)
+
+    return Port(command, "subprocess", takes_mask, takes_init, carries_state=False, _run=run,
+                notes=["stateful carry (each call is a fresh process)"])
