@@ -45,6 +45,15 @@ class CheckOptions:
     def __post_init__(self) -> None:
         if self.examples < 1:
             raise ValueError(f"--examples must be >= 1, got {self.examples}")
+        known = ({f.name for f in dataclasses.fields(LayerSpec)} | {f.name for f in dataclasses.fields(CaseSpec)}) - {"kind", "layer"}
+        unknown = sorted(set(self.fixed) - known)
+        if unknown:
+            raise ValueError(f"unknown option(s) {', '.join(unknown)}; expected some of {', '.join(sorted(known))}")
+        layer_fixed = {k: v for k, v in self.fixed.items() if k in {f.name for f in dataclasses.fields(LayerSpec)}}
+        probe = {"units": 1, "features": 1, **layer_fixed}
+        if self.kind != "SimpleRNN":
+            probe.setdefault("recurrent_activation", "sigmoid")
+        LayerSpec(kind=self.kind, **probe)  # validates the fixed values early, naming the bad one
 
 
 @dataclass
@@ -64,6 +73,7 @@ class CheckReport:
     not_exercised: list[str] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    diagnosis_seconds: float = 0.0
 
     command: str = ""  # the command line that ran this check (for replay lines)
 
@@ -116,6 +126,8 @@ class CheckReport:
             "error": self.error,
             "port": self.port,
             "seconds": round(self.seconds, 3),
+            "diagnosis_seconds": round(self.diagnosis_seconds, 3),
+            "hypotheses_searched": self.diagnosis.searched if self.diagnosis else 0,
         }
 
 
@@ -182,9 +194,11 @@ def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None =
         report.error = f"{errors[0].result.error} (example {errors[0].spec.case_id()}; {len(errors)} of {len(outcomes)} examples failed)"
     elif any(o.result.status == "drift" for o in outcomes):
         report.verdict = "mismatch"
+        started = time.perf_counter()
         report.diagnosis = diagnose(examples, with_mask=port.accepts_mask, with_initial_state=port.accepts_initial_state)
         if report.diagnosis.ambiguous:
             _disambiguate(report, port, options, runner)
+        report.diagnosis_seconds = time.perf_counter() - started
     report.seconds = time.perf_counter() - start
     return report
 

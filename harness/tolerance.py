@@ -54,7 +54,7 @@ from reference_cells import KERAS, Conventions
 
 EPS32 = float(np.finfo(np.float32).eps)  # 1.19e-7, the float32 unit round-off (x2)
 #: Keras's error may exceed our own float32 sample by this factor before it is called drift.
-MULTIPLIER = 16.0
+MULTIPLIER = 32.0
 #: Steps before / after ``t`` over which the samples are maximised.
 WINDOW_BEFORE, WINDOW_AFTER = 32, 2
 #: A floor above this fraction of the values' magnitude: float32 has lost the trajectory; not judged.
