@@ -12,8 +12,8 @@ EXAMPLES ?= 100
 
 .PHONY: report test sweep test-thorough clean
 
-report: $(STAMP)  ## the main job (until drift reports land: the default sweep, records in sweep-out/)
-	$(BIN)/rnn-parity sweep --examples $(EXAMPLES) --seed $(SEED) --out sweep-out
+report: $(STAMP)  ## the main job: sweep + every case in cases/ -> reports/<run-id>/index.html, reports/latest
+	$(BIN)/rnn-parity report --examples $(EXAMPLES) --seed $(SEED)
 
 test: $(STAMP)  ## the test suite, as CI runs it
 	RNN_PARITY_PROFILE=$(PROFILE) $(BIN)/python -m pytest -n $(WORKERS) -p no:cacheprovider
@@ -21,7 +21,8 @@ test: $(STAMP)  ## the test suite, as CI runs it
 test-thorough: $(STAMP)  ## long Hypothesis run (not in CI)
 	RNN_PARITY_PROFILE=thorough $(BIN)/python -m pytest -n $(WORKERS) -p no:cacheprovider
 
-sweep: report
+sweep: $(STAMP)  ## the sweep alone, records in sweep-out/
+	$(BIN)/rnn-parity sweep --examples $(EXAMPLES) --seed $(SEED) --out sweep-out
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -65,7 +65,11 @@ class CaseFile:
 
 def _resolve_port(raw: str, root: Path, adapter: str) -> str:
     if adapter == "subprocess":
-        return raw
+        # The program path is relative to the repository root, like file ports.
+        argv = shlex.split(raw)
+        if argv and "/" in argv[0] and not Path(argv[0]).is_absolute():
+            argv[0] = str(root / argv[0])
+        return shlex.join(argv)
     target, sep, name = raw.rpartition(":")
     if sep and (target.endswith(".py") or "/" in target):
         path = Path(target)

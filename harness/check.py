@@ -23,7 +23,8 @@ from harness.port import Port, PortCallError, comparable_spec
 from harness.reference import run_reference
 from harness.runner import KerasRunner
 from harness.spec import LayerSpec
-from harness.strategies import case_specs
+from harness.strategies import case_specs, layer_specs
+from hypothesis import strategies as st
 from harness.tolerance import measure_floor
 
 #: Well-conditioned data for diagnosis (see the tolerance rule).
@@ -131,22 +132,33 @@ class CheckReport:
         }
 
 
+#: Distinct layer configurations per check: each costs a Keras build and trace (~0.5 s),
+#: while more data per configuration is nearly free.
+CHECK_LAYERS = 4
+
+
 def _draw(port: Port, options: CheckOptions, *, seed: int, count: int) -> list[CaseSpec]:
+    """``count`` examples over at most :data:`CHECK_LAYERS` drawn layer configurations."""
+    layer_fields = {f.name for f in dataclasses.fields(LayerSpec)}
     fixed = dict(options.fixed)
+    layer_fixed = {k: v for k, v in fixed.items() if k in layer_fields}
+    case_fixed = {k: v for k, v in fixed.items() if k not in layer_fields}
     if not port.accepts_mask:
-        fixed["mask"] = "none"
+        case_fixed["mask"] = "none"
     if not port.accepts_initial_state:
-        fixed["initial_state"] = False
+        case_fixed["initial_state"] = False
     if not port.carries_state:
-        fixed["chunks"] = 1
+        case_fixed["chunks"] = 1
+    layer_fixed.pop("kind", None)
+    layers = draw_examples(layer_specs(kinds=[options.kind], max_units=options.max_units, **layer_fixed),
+                           count=min(count, CHECK_LAYERS), seed=seed)
     strategy = case_specs(
-        kinds=[options.kind],
+        layers=st.sampled_from(layers),
         max_timesteps=options.max_timesteps,
         max_batch=options.max_batch,
-        max_units=options.max_units,
         recurrent_gains=CHECK_GAINS,
         input_scales=CHECK_INPUT_SCALES,
-        **fixed,
+        **case_fixed,
     )
     return draw_examples(strategy, count=count, seed=seed)
 

@@ -64,6 +64,18 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--replay", action="append", default=[], metavar="TOKEN",
                        help="run exactly this example (a token from a previous answer) instead of drawing")
 
+    report = sub.add_parser("report", help="run the sweep and every case in cases/, write an HTML drift report")
+    report.add_argument("--examples", type=int, default=100, help="sweep cases per cell (default 100)")
+    report.add_argument("--seed", type=int, default=7, help="default 7")
+    report.add_argument("--cells", type=_cells, default=("SimpleRNN", "LSTM", "GRU"))
+    report.add_argument("--max-timesteps", type=int, default=64)
+    report.add_argument("--cases", type=Path, default=None, help="case files directory (default: the repository's cases/)")
+    report.add_argument("--no-cases", action="store_true", help="sweep only")
+    report.add_argument("--out", type=Path, default=Path("reports"), help="reports root (default reports/)")
+    report.add_argument("--no-progress", action="store_true")
+    report.add_argument("--compare", nargs=2, type=Path, metavar=("RUN_A", "RUN_B"),
+                        help="only compare two existing runs (e.g. reports/<id> reports/latest)")
+
     replay = sub.add_parser("replay", help="re-run one case from the token in a failure message")
     replay.add_argument("token")
     replay.add_argument("--steps", type=int, default=12, help="how many timesteps to print (default 12)")
@@ -219,7 +231,50 @@ def _check_case_file(args: argparse.Namespace) -> int:
     return {"match": EXIT_OK, "mismatch": EXIT_DRIFT}.get(report.verdict, EXIT_ERROR)
 
 
-COMMANDS = {"sweep": cmd_sweep, "replay": cmd_replay, "check": cmd_check}
+def cmd_report(args: argparse.Namespace) -> int:
+    if args.compare:
+        from harness.reporting.compare import compare_runs, has_regressions
+
+        try:
+            print(compare_runs(*args.compare))
+        except (ValueError, OSError) as exc:
+            raise UsageError(f"--compare: {exc}") from None
+        return EXIT_DRIFT if has_regressions(*args.compare) else EXIT_OK
+
+    from harness.case_files import CASES_DIR
+    from harness.reporting.collect import collect
+    from harness.reporting.runs import write_report
+    from harness.sweep import SweepOptions
+
+    try:
+        options = SweepOptions(cells=args.cells, examples=args.examples, seed=args.seed, max_timesteps=args.max_timesteps)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    cases_dir = None if args.no_cases else (args.cases or CASES_DIR)
+    if cases_dir is not None and not Path(cases_dir).is_dir():
+        raise UsageError(f"--cases {cases_dir}: not a directory")
+    data = collect(options, cases_dir=cases_dir, progress=not args.no_progress)
+    run = write_report(data, root=args.out, seed=args.seed, cells=list(args.cells),
+                       extra={"options": {"examples": args.examples, "max_timesteps": args.max_timesteps},
+                              "seconds": round(data.sweep.seconds if data.sweep else 0.0, 2)})
+    sweep = data.cases[data.cases["source"] == "sweep"] if not data.cases.empty else data.cases
+    from harness.reporting.render import summary_by
+
+    _print_table(summary_by(sweep, ["cell"]).to_dict("records"))
+    if not data.ports.empty:
+        _print_table(data.ports[["case", "verdict", "flags", "agrees"]].to_dict("records"))
+    print(f"\nreport: {run / 'index.html'}  (also {args.out / 'latest'})")
+    if not data.complete:
+        print("the run was interrupted: the report is marked incomplete", file=sys.stderr)
+        return 130
+    drifted = (sweep["status"] == "drift").any() if not sweep.empty else False
+    wrong_ports = (not data.ports.empty) and not bool(data.ports["agrees"].fillna(True).all())
+    if drifted or wrong_ports:
+        return EXIT_DRIFT
+    return EXIT_ERROR if (not sweep.empty and (sweep["status"] == "error").any()) else EXIT_OK
+
+
+COMMANDS = {"sweep": cmd_sweep, "replay": cmd_replay, "check": cmd_check, "report": cmd_report}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

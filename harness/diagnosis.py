@@ -125,7 +125,8 @@ def diagnose(
                 singles.append(Hypothesis((c,), c.conventions))
     result = Diagnosis()
 
-    screen = examples[:1]
+    # Screen on the most informative example (Hypothesis draws minimal ones first).
+    screen = [max(examples, key=lambda e: e.data.x.size * e.data.spec.layer.units)]
     screened = [evaluate(h, screen) for h in singles]
     result.searched += len(screened)
     explained = [f for f in screened if f.ratio <= 1.0]

@@ -200,15 +200,18 @@ def stepper_port(name: str, cls: type, method: str) -> Port:
         if hasattr(instance, "reset_states"):
             instance.reset_states()
         fn = getattr(instance, method)
-        order = range(data.spec.timesteps - 1, -1, -1) if spec.go_backwards else range(data.spec.timesteps)
         outputs = []
-        for t in order:
-            out = np.asarray(fn(data.x[:, t].copy()))
-            if out.ndim == 1:
-                out = out[None, :]
-            if out.shape != (data.spec.batch, spec.units):
-                raise PortCallError(f"{method}() returned shape {out.shape}, expected (batch, units)=({data.spec.batch}, {spec.units})")
-            outputs.append(out)
+        for a, b in data.chunk_bounds():
+            # Keras reverses each call's chunk on its own, so a stateful go_backwards layer
+            # fed in chunks reads each chunk backwards, chunk after chunk.
+            order = range(b - 1, a - 1, -1) if spec.go_backwards else range(a, b)
+            for t in order:
+                out = np.asarray(fn(data.x[:, t].copy()))
+                if out.ndim == 1:
+                    out = out[None, :]
+                if out.shape != (data.spec.batch, spec.units):
+                    raise PortCallError(f"{method}() returned shape {out.shape}, expected (batch, units)=({data.spec.batch}, {spec.units})")
+                outputs.append(out)
         values = np.stack(outputs, axis=1)
         return {"output": NamedTensor("output", values, np.arange(data.spec.timesteps))}
 

@@ -46,6 +46,7 @@ class SweepResult:
     options: SweepOptions
     outcomes: list[CaseOutcome] = field(default_factory=list)
     seconds: float = 0.0
+    interrupted: bool = False  # Ctrl-C: the outcomes are the cases that finished
 
     def count(self, cell: str, status: str) -> int:
         return sum(1 for o in self.outcomes if o.result.cell == cell and o.result.status == status)
@@ -81,10 +82,13 @@ def run_sweep(options: SweepOptions, *, progress: bool = True, runner: KerasRunn
     result = SweepResult(options)
     start = time.perf_counter()
     with tqdm(total=len(cases), desc="sweep", unit="case", disable=not progress, leave=False) as bar:
-        for spec in cases:
-            result.outcomes.append(check_case(spec, runner))
-            bar.set_postfix_str(f"{spec.layer.kind} drift={len(result.drifted)} err={len(result.errors)}", refresh=False)
-            bar.update()
+        try:
+            for spec in cases:
+                result.outcomes.append(check_case(spec, runner))
+                bar.set_postfix_str(f"{spec.layer.kind} drift={len(result.drifted)} err={len(result.errors)}", refresh=False)
+                bar.update()
+        except KeyboardInterrupt:
+            result.interrupted = True  # keep what finished; the caller marks the output incomplete
     result.seconds = time.perf_counter() - start
     return result
 

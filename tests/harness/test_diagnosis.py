@@ -91,6 +91,27 @@ def test_state_not_carried_between_stateful_calls_is_named(keras_runner):
 
 
 @pytest.mark.keras
+def test_correct_stepper_port_matches_stateful_go_backwards_in_chunks(keras_runner):
+    """Keras reverses each call's chunk on its own; the stepper adapter must feed it that way."""
+    from reference_cells import KERAS, GRUCell, LayerOptions
+
+    class Stepper:
+        def __init__(self, weights, config):
+            self.cell = GRUCell(weights, LayerOptions.from_config("GRU", config), KERAS, np.dtype(np.float32))
+            self.h = None
+
+        def step(self, x_t):
+            if self.h is None:
+                self.h = np.zeros((x_t.shape[0], self.cell.units), np.float32)
+            out, (self.h,) = self.cell.step(x_t.astype(np.float32), [self.h])
+            return out
+
+    report = check_port(Stepper, layer="GRU", adapter="stepper", examples=3, runner=keras_runner,
+                        **dict(LAYERS["GRU"], stateful=True, go_backwards=True), chunks=2, timesteps=10)
+    assert report.verdict == "match", render(report)
+
+
+@pytest.mark.keras
 def test_two_faults_are_both_named(keras_runner):
     port = function_port("LSTM", Conventions(gate_order="ifoc", recurrent_activation="sigmoid"))
     report = check_port(port, layer="LSTM", examples=4, runner=keras_runner, **LAYERS["LSTM"])
