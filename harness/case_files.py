@@ -13,6 +13,8 @@ i.e. the repository root for files in ``cases/``)::
       "port_accepts": [],           # optional: subprocess ports' features (mask, initial_state)
       "set": {"recurrent_activation": "hard_sigmoid"},   # fixed LayerSpec / CaseSpec options
       "examples": 8, "seed": 0, "max_timesteps": 24,     # optional
+      "build": ["cc", "-O2", "-o", "cases/ports/c/prog", "cases/ports/c/prog.c", "-lm"]  # optional, run
+                                    # from the repository root (no shell) before the check
       "expected": {"verdict": "mismatch", "flags": ["activation"]}
     }
 
@@ -23,17 +25,19 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.check import CheckOptions, CheckReport, parse_layer_options, run_check
 from harness.port import ADAPTERS, load_port
+from harness.port_loading import PortError
 from harness.runner import KerasRunner
 
 CASES_DIR = Path(__file__).resolve().parent.parent / "cases"
 _KEYS = {"name", "description", "port", "layer", "adapter", "method", "port_accepts", "set", "examples", "seed",
-         "max_timesteps", "expected", "timeout"}
+         "max_timesteps", "expected", "timeout", "build"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class CaseFile:
     timeout: float = 60.0
     expected_verdict: str | None = None
     expected_flags: tuple[str, ...] = ()
+    build: tuple[str, ...] = ()  # argv run from ``root`` before the check (compiling a non-Python port)
+    root: Path = Path(".")
 
     def options(self, *, replay: tuple[str, ...] = ()) -> CheckOptions:
         return CheckOptions(kind=self.layer, fixed=dict(self.fixed), examples=self.examples, seed=self.seed,
@@ -118,6 +124,8 @@ def load_case_file(path: Path) -> CaseFile:
         timeout=float(data.get("timeout", 60.0)),
         expected_verdict=expected.get("verdict"),
         expected_flags=tuple(sorted(expected.get("flags", ()))),
+        build=tuple(data.get("build", ())),
+        root=root,
     )
 
 
@@ -125,7 +133,21 @@ def case_files(directory: Path = CASES_DIR) -> list[CaseFile]:
     return [load_case_file(p) for p in sorted(Path(directory).glob("*.json"))]
 
 
+def build_port(case: CaseFile) -> None:
+    """Run the case's build command (no shell); PortError with its output if it fails."""
+    if not case.build:
+        return
+    try:
+        done = subprocess.run(list(case.build), cwd=case.root, capture_output=True, text=True, timeout=300, check=False)
+    except FileNotFoundError:
+        raise PortError(f"{case.name}: cannot build the port: {case.build[0]!r} not found (install a C compiler)") from None
+    if done.returncode != 0:
+        tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+        raise PortError(f"{case.name}: building the port failed ({' '.join(case.build)}): {tail}")
+
+
 def run_case_file(case: CaseFile, *, runner: KerasRunner | None = None, replay: tuple[str, ...] = ()) -> CheckReport:
+    build_port(case)
     port = load_port(case.port, adapter=case.adapter, method=case.method, timeout=case.timeout, accepts=case.port_accepts)
     report = run_check(port, case.options(replay=replay), runner=runner)
     report.command = case.command()

@@ -67,7 +67,7 @@ def case_plot(records: pd.DataFrame, path: Path, *, title: str) -> Path:
         t = rows["t"].to_numpy()
         err = np.clip(rows["max_abs_err"].to_numpy(dtype=float), TINY, 1e30)
         tol = rows["tolerance"].to_numpy(dtype=float)
-        tol = np.where(np.isfinite(tol), tol, np.nan)  # overflowed steps: no band
+        tol = np.where(np.isfinite(tol) & (tol < 1e30), tol, np.nan)  # overflowed steps: no band
         marker = "o" if len(t) < 3 else None
         ax.plot(t, err, color=colour, marker=marker, lw=1.6, label=f"{tensor} error")
         ax.plot(t, tol, color=colour, lw=0.9, ls="--", marker=marker, alpha=0.8, label=f"{tensor} tolerance")
