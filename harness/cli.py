@@ -64,6 +64,18 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--replay", action="append", default=[], metavar="TOKEN",
                        help="run exactly this example (a token from a previous answer) instead of drawing")
 
+    model = sub.add_parser("check-model", help="check every recurrent layer of a saved model, localising divergence")
+    model.add_argument("model", type=Path, metavar="MODEL", help="a .keras or .h5 file")
+    model.add_argument("--inputs", type=Path, default=None, help="a .npy array fed to the model (default: random)")
+    model.add_argument("--port", action="append", default=[], metavar="LAYER_NAME=PORT",
+                       help="check this layer against your port instead of the reference (repeatable)")
+    model.add_argument("--adapter", default="auto", choices=("auto", "function", "class", "step", "stepper"))
+    model.add_argument("--method", default="step")
+    model.add_argument("--timesteps", type=int, default=16, help="timesteps of random inputs (default 16)")
+    model.add_argument("--seed", type=int, default=0)
+    model.add_argument("--unsafe", action="store_true", help="allow Lambda layers (runs code from the file)")
+    model.add_argument("--json", type=Path, default=None, metavar="FILE")
+
     report = sub.add_parser("report", help="run the sweep and every case in cases/, write an HTML drift report")
     report.add_argument("--examples", type=int, default=100, help="sweep cases per cell (default 100)")
     report.add_argument("--seed", type=int, default=7, help="default 7")
@@ -274,7 +286,41 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_ERROR if (not sweep.empty and (sweep["status"] == "error").any()) else EXIT_OK
 
 
-COMMANDS = {"sweep": cmd_sweep, "replay": cmd_replay, "check": cmd_check, "report": cmd_report}
+def cmd_check_model(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from harness.model_check import ModelError, check_model, render_model_report
+    from harness.port import load_port
+    from harness.port_loading import PortError
+    from harness.storage import write_json
+
+    try:
+        inputs = None
+        if args.inputs is not None:
+            try:
+                inputs = np.load(args.inputs, allow_pickle=False)
+            except (OSError, ValueError) as exc:
+                raise UsageError(f"--inputs {args.inputs}: {exc}") from None
+        ports = {}
+        for pair in args.port:
+            name, sep, ref = pair.partition("=")
+            if not sep or not name or not ref:
+                raise UsageError(f"--port {pair!r}: expected LAYER_NAME=PORT")
+            ports[name] = load_port(ref, adapter=args.adapter, method=args.method)
+        if args.timesteps < 1:
+            raise UsageError(f"--timesteps must be >= 1, got {args.timesteps}")
+        report = check_model(args.model, inputs=inputs, ports=ports, unsafe=args.unsafe, seed=args.seed,
+                             timesteps=args.timesteps)
+    except (ModelError, PortError) as exc:
+        raise UsageError(str(exc)) from None
+    print(render_model_report(report))
+    if args.json is not None:
+        write_json(report.to_json(), args.json)
+    return {"match": EXIT_OK, "mismatch": EXIT_DRIFT}.get(report.verdict, EXIT_ERROR)
+
+
+COMMANDS = {"sweep": cmd_sweep, "replay": cmd_replay, "check": cmd_check, "report": cmd_report,
+            "check-model": cmd_check_model}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,6 +23,10 @@ Semantics (keras/src/layers/rnn/rnn.py, keras/src/backend/tensorflow/rnn.py;
   mirrors this; see the README's "Keras behaviours we mirror".
 * The layer returns ``outputs (B, T, U)`` if ``return_sequences`` else
   ``last_output (B, U)``; with ``return_state`` the list ``[output, *states]``.
+* The loop itself does not care what a state looks like: :func:`_drive` takes
+  a per-sample ``state_shape`` (default ``(U,)``), so ConvLSTM states
+  ``(B, *S, F)`` / ``(B, F, *S)`` and inputs ``(B, T, *step_shape)`` run
+  through the same code; the ``(B, T)`` mask broadcasts over trailing axes.
 
 Unlike Keras, :func:`run_sequence` also exposes every state at every step
 (:class:`SequenceTrace`), which is what per-timestep comparison needs.
@@ -74,19 +78,29 @@ class SequenceTrace:
 
 
 def _validate_inputs(
-    x: np.ndarray, mask: np.ndarray | None, initial_state: Sequence[np.ndarray] | None, units: int, n_states: int
+    x: np.ndarray,
+    mask: np.ndarray | None,
+    initial_state: Sequence[np.ndarray] | None,
+    units: int,
+    n_states: int,
+    state_shape: tuple[int, ...] | None = None,
 ) -> None:
-    if x.ndim != 3:
-        raise ValueError(f"x must have shape (batch, timesteps, features), got shape {x.shape}")
+    if state_shape is None:
+        if x.ndim != 3:
+            raise ValueError(f"x must have shape (batch, timesteps, features), got shape {x.shape}")
+        state_shape = (units,)
+    elif x.ndim < 3:
+        raise ValueError(f"x must have shape (batch, timesteps, ...), got shape {x.shape}")
     batch, steps = x.shape[:2]
     if mask is not None and mask.shape != (batch, steps):
         raise ValueError(f"mask must have shape (batch, timesteps)={(batch, steps)}, got {mask.shape}")
     if initial_state is not None:
         if len(initial_state) != n_states:
             raise ValueError(f"initial_state must be a list of {n_states} arrays, got {len(initial_state)}")
+        expected = (batch, *state_shape)
         for s in initial_state:
-            if np.shape(s) != (batch, units):
-                raise ValueError(f"each initial state must have shape {(batch, units)}, got {np.shape(s)}")
+            if np.shape(s) != expected:
+                raise ValueError(f"each initial state must have shape {expected}, got {np.shape(s)}")
 
 
 def run_sequence(
@@ -165,13 +179,19 @@ def _drive(
     conventions: Conventions,
     dtype: np.dtype,
     carried_state: Sequence[np.ndarray] | None,
+    state_shape: tuple[int, ...] | None = None,
 ) -> SequenceTrace:
-    """The time loop itself (see the module docstring for the semantics)."""
+    """The time loop itself (see the module docstring for the semantics).
+
+    Shapes: ``x (B, T, *step_shape)``; each state and output ``(B, *state_shape)``,
+    ``state_shape`` defaulting to ``(options.units,)`` (the dense cells, where
+    ``x`` must be ``(B, T, F)``); traces ``(B, T, *state_shape)``.
+    """
     x = np.asarray(x, dtype=dtype)
     mask = None if mask is None else np.asarray(mask, dtype=bool)
-    _validate_inputs(x, mask, initial_state, options.units, len(state_names))
-    batch, steps, _ = x.shape
-    units = options.units
+    _validate_inputs(x, mask, initial_state, options.units, len(state_names), state_shape)
+    batch, steps = x.shape[:2]
+    state_shape = (options.units,) if state_shape is None else tuple(state_shape)
 
     # Starting states.
     if carried_state is not None and initial_state is None:
@@ -179,9 +199,9 @@ def _drive(
     elif initial_state is not None and conventions.initial_state == "keras":
         states = [np.array(s, dtype=dtype) for s in initial_state]
     elif conventions.initial_state == "ones":
-        states = [np.ones((batch, units), dtype) for _ in state_names]
+        states = [np.ones((batch, *state_shape), dtype) for _ in state_names]
     else:
-        states = [np.zeros((batch, units), dtype) for _ in state_names]
+        states = [np.zeros((batch, *state_shape), dtype) for _ in state_names]
 
     # Time direction: Keras reverses inputs and mask, and keeps processing order.
     reverse = options.go_backwards and conventions.time_direction != "ignored"
@@ -191,9 +211,10 @@ def _drive(
     if conventions.mask == "ignore":
         mask = None
 
-    outputs = np.empty((batch, steps, units), dtype)
-    state_trace = {name: np.empty((batch, steps, units), dtype) for name in state_names}
-    prev_output = np.zeros((batch, units), dtype)
+    # Allocated from the first step's output (below); these shapes only serve T = 0.
+    outputs = np.empty((batch, steps, *state_shape), dtype)
+    state_trace = {name: np.empty((batch, steps, *state_shape), dtype) for name in state_names}
+    prev_output = np.zeros((batch, *state_shape), dtype)
     zero_output = options.zero_output_for_mask or conventions.mask == "zeros"
     # Keras TF unroll path: carry rule in the loop, zeros applied afterwards (see module doc).
     zero_after = zero_output and options.unroll and conventions.mask == "keras" and mask is not None
@@ -204,7 +225,7 @@ def _drive(
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             out, new_states = step(x[:, t], states)
         if mask is not None:
-            keep = mask[:, t][:, None]  # (B, 1)
+            keep = _per_sample(mask[:, t], np.ndim(out))  # (B, 1, ...): broadcasts over trailing axes
             if zero_output:
                 fallback = np.zeros_like(out)
             elif conventions.mask == "state":
@@ -213,6 +234,9 @@ def _drive(
                 fallback = prev_output
             out = np.where(keep, out, fallback)
             new_states = [np.where(keep, new, old) for new, old in zip(new_states, states)]
+        if t == 0:
+            outputs = np.empty((batch, steps, *np.shape(out)[1:]), dtype)
+            state_trace = {name: np.empty((batch, steps, *np.shape(s)[1:]), dtype) for name, s in zip(state_names, new_states)}
         outputs[:, t] = out
         for name, s in zip(state_names, new_states):
             state_trace[name][:, t] = s
@@ -221,13 +245,19 @@ def _drive(
     last_output = outputs[:, -1] if steps else prev_output
     if zero_after and steps:
         time_order_mask = mask[:, ::-1] if reverse else mask
-        outputs = np.where(time_order_mask[:, :, None], outputs, 0)
-        last_output = np.where(mask[:, -1][:, None], last_output, 0)
+        outputs = np.where(_per_sample(time_order_mask, outputs.ndim - 1), outputs, 0)
+        last_output = np.where(_per_sample(mask[:, -1], last_output.ndim), last_output, 0)
     if reverse and conventions.time_direction == "flipped":
         outputs = outputs[:, ::-1]
     return SequenceTrace(
         outputs=outputs, states=state_trace, final_states=tuple(states), last_output=last_output, options=options
     )
+
+
+def _per_sample(mask: np.ndarray, ndim: int) -> np.ndarray:
+    """``mask (B,)`` or ``(B, T)`` padded with trailing length-1 axes to ``ndim`` axes
+    (``ndim`` counts B but not T), so it broadcasts over a state's trailing axes."""
+    return mask.reshape(mask.shape + (1,) * (ndim - 1))
 
 
 class StatefulSequence:

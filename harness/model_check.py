@@ -1,0 +1,289 @@
+"""``rnn-parity check-model``: a user's saved model, checked layer by layer.
+
+Every SimpleRNN/LSTM/GRU layer of the model is fed the *real* inputs it
+receives inside the model (and the real mask, e.g. from a ``Masking`` layer),
+and its output is compared per timestep against the reference - or against
+the user's port for that layer, with the diagnosis. Because each layer gets
+Keras's own inputs, a divergence is localised to the layer that causes it.
+
+Models load with Keras ``safe_mode`` (no Lambda layers) unless ``unsafe``.
+Stateful layers are checked on one call from reset states.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from harness.case import CaseData, CaseSpec
+from harness.compare import CaseResult, StepRecord, compare, summarize
+from harness.diagnosis import Diagnosis, Example, diagnose
+from harness.keras_env import import_keras
+from harness.port import Port, PortCallError
+from harness.reference import run_reference
+from harness.spec import LayerSpec
+from harness.tensors import name_return
+from harness.tolerance import measure_floor
+
+RECURRENT_KINDS = ("SimpleRNN", "LSTM", "GRU")
+
+
+class ModelError(ValueError):
+    """The model cannot be loaded or used (one-line message)."""
+
+
+@dataclass
+class LayerCheck:
+    name: str
+    kind: str
+    against: str  # "reference" or the port's name
+    result: CaseResult | None
+    records: list[StepRecord] = field(default_factory=list)
+    diagnosis: Diagnosis | None = None
+    skipped: str | None = None  # why the layer was not checked
+
+    @property
+    def verdict(self) -> str:
+        if self.skipped:
+            return "skipped"
+        assert self.result is not None
+        return {"pass": "match", "ill-conditioned": "match", "drift": "mismatch"}.get(self.result.status, "error")
+
+    @property
+    def flags(self) -> list[str]:
+        if self.verdict != "mismatch" or self.diagnosis is None:
+            return []
+        if not self.diagnosis.explained:
+            return ["unexplained"]
+        return sorted({f for finding in self.diagnosis.explained for f in finding.hypothesis.flags})
+
+
+@dataclass
+class ModelReport:
+    model: str
+    layers: list[LayerCheck]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        verdicts = [c.verdict for c in self.layers]
+        if "error" in verdicts:
+            return "error"
+        if "mismatch" in verdicts:
+            return "mismatch"
+        return "match" if any(v == "match" for v in verdicts) else "error"
+
+    @property
+    def first_diverging(self) -> LayerCheck | None:
+        return next((c for c in self.layers if c.verdict == "mismatch"), None)
+
+    def to_json(self) -> dict[str, Any]:
+        first = self.first_diverging
+        return {
+            "verdict": self.verdict,
+            "model": self.model,
+            "first_diverging_layer": None if first is None else {
+                "layer": first.name, "t": first.result.first_t, "tensor": first.result.first_tensor,
+                "flags": first.flags},
+            "layers": [
+                {"name": c.name, "kind": c.kind, "against": c.against, "verdict": c.verdict, "flags": c.flags,
+                 "first_divergence": None if c.result is None or c.result.first_t is None
+                 else {"t": c.result.first_t, "tensor": c.result.first_tensor},
+                 "worst_error": None if c.result is None else c.result.worst_abs_err,
+                 "diagnosis": [] if c.diagnosis is None else [
+                     {"flag": p.flag, "detail": p.detail, "fix": p.fix, "residual": f.residual}
+                     for f in c.diagnosis.explained for p in f.hypothesis.parts],
+                 "skipped": c.skipped}
+                for c in self.layers
+            ],
+            "notes": self.notes,
+        }
+
+
+def load_model(path: Path, *, unsafe: bool = False):
+    """Load a ``.keras``/``.h5`` model; ModelError with what to do on failure."""
+    keras = import_keras()
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"MODEL {path}: no such file")
+    if path.suffix not in (".keras", ".h5", ".hdf5"):
+        raise ModelError(f"MODEL {path}: expected a .keras or .h5 file saved by Keras")
+    try:
+        return keras.saving.load_model(path, safe_mode=not unsafe, compile=False)
+    except Exception as exc:  # noqa: BLE001 - Keras raises many types; each becomes one actionable line
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "safe_mode" in str(exc) or "Lambda" in str(exc):
+            raise ModelError(f"MODEL {path}: it contains a Lambda layer (arbitrary code); Keras safe_mode refuses it. "
+                             "Rerun with --unsafe only if you trust the file") from None
+        if "Unrecognized keyword arguments" in str(exc):
+            raise ModelError(f"MODEL {path}: Keras {keras.__version__} cannot load it: {message}. The key comes from an "
+                             "older Keras (e.g. tf-keras's time_major); remove it from the saved config, or load the "
+                             "model with tf_keras and save it again as .keras") from None
+        raise ModelError(f"MODEL {path}: not a model Keras {keras.__version__} can load ({type(exc).__name__}: {message})") from None
+
+
+def _is_stateful(model) -> bool:
+    return any(getattr(layer, "stateful", False) for layer in model.layers)
+
+
+def _reset(model) -> None:
+    for layer in model.layers:
+        if getattr(layer, "stateful", False):
+            layer.reset_states()
+
+
+def _example_inputs(model, inputs: np.ndarray | None, *, seed: int, timesteps: int) -> np.ndarray:
+    """The model's inputs. A stateful model with a fixed time dimension (e.g. batch_shape
+    (1, 1, F), fed step by step) gets ``timesteps`` steps, fed as consecutive calls."""
+    if inputs is not None:
+        return np.asarray(inputs, dtype=np.float32)
+    shape = list(model.inputs[0].shape)
+    batch = shape[0] or 2
+    steps = shape[1]
+    if steps is None:
+        steps = timesteps
+    elif _is_stateful(model):
+        steps = steps * max(1, -(-timesteps // steps))
+    dims = [batch, steps] + [d if d is not None else timesteps for d in shape[2:]]
+    x = np.random.default_rng(seed).standard_normal(dims).astype(np.float32)
+    # A Masking layer on the input: pad the end of the first row and the start of the last,
+    # so the mask path is exercised (padding at the end and at the start).
+    for layer in model.layers:
+        if type(layer).__name__ == "Masking" and steps > 2:
+            value = np.float32(layer.mask_value)
+            x[0, steps - max(1, steps // 3):] = value
+            if batch > 1:
+                x[-1, : max(1, steps // 5)] = value
+            break
+    return x
+
+
+def _capture(probe, model, x: np.ndarray) -> list[np.ndarray]:
+    """Run ``probe`` (the model up to a layer) over ``x``, in consecutive calls of the
+    model's fixed time length when it has one (stateful models carry state across them)."""
+    _reset(model)
+    step = model.inputs[0].shape[1] or x.shape[1]
+    if x.shape[1] % step:
+        raise ModelError(f"--inputs has {x.shape[1]} timesteps; the model takes calls of {step}")
+    parts: list[list[np.ndarray]] = []
+    for a in range(0, x.shape[1], step):
+        got = probe([x[:, a:a + step]], training=False)  # a list, like model.inputs
+        parts.append([np.asarray(g) for g in (got if isinstance(got, (list, tuple)) else [got])])
+    return [np.concatenate([p[k] for p in parts], axis=1) for k in range(len(parts[0]))]
+
+
+def _layer_data(layer, kind: str, x: np.ndarray, mask: np.ndarray | None) -> CaseData:
+    config = layer.get_config()
+    spec = LayerSpec.from_keras_config(kind, config, features=int(x.shape[-1]))
+    case = CaseSpec(layer=spec, batch=int(x.shape[0]), timesteps=int(x.shape[1]),
+                    mask="mixed" if mask is not None else "none", seed=0)
+    return CaseData(spec=case, weights=[np.asarray(w) for w in layer.get_weights()], x=x, mask=mask, initial_state=None)
+
+
+def check_model(
+    path: Path,
+    *,
+    inputs: np.ndarray | None = None,
+    ports: Mapping[str, Port] | None = None,
+    unsafe: bool = False,
+    seed: int = 0,
+    timesteps: int = 16,
+) -> ModelReport:
+    """Check every recurrent layer of the model at ``path`` (see the module docstring)."""
+    keras = import_keras()
+    model = load_model(path, unsafe=unsafe)
+    ports = dict(ports or {})
+    names = {layer.name for layer in model.layers}
+    unknown = sorted(set(ports) - names)
+    if unknown:
+        raise ModelError(f"--port: the model has no layer {', '.join(unknown)}; its layers: {', '.join(sorted(names))}")
+    x = _example_inputs(model, inputs, seed=seed, timesteps=timesteps)
+    report = ModelReport(model=str(path), layers=[])
+    if inputs is None:
+        report.notes.append(f"random inputs of shape {x.shape} (pass --inputs FILE.npy for real ones)")
+    if _is_stateful(model):
+        report.notes.append("stateful layers: the model was fed consecutive calls from reset states; each layer is "
+                            "checked on the whole sequence, which a correct stateful layer computes identically")
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if not isinstance(layer, keras.layers.RNN) and kind != "Bidirectional":
+            continue
+        if kind not in RECURRENT_KINDS:
+            report.layers.append(LayerCheck(layer.name, kind, "reference", None, skipped=f"{kind} is not supported yet"))
+            continue
+        node = layer._inbound_nodes[0]
+        kwargs = node.arguments.kwargs
+        if kwargs.get("initial_state") is not None:
+            report.layers.append(LayerCheck(layer.name, kind, "reference", None,
+                                            skipped="called with initial_state tensors (not supported yet)"))
+            continue
+        x_sym = node.input_tensors[0]
+        mask_sym = kwargs.get("mask")
+        outputs = [x_sym] + ([mask_sym] if mask_sym is not None else [])
+        probe = keras.Model(model.inputs, outputs)
+        got = _capture(probe, model, x)
+        layer_x = got[0].astype(np.float32)
+        layer_mask = got[1].astype(bool) if mask_sym is not None else None
+        data = _layer_data(layer, kind, layer_x, layer_mask)
+        spec = data.spec.layer
+        reference = run_reference(data)
+        noise = measure_floor(data, reference)
+        port = ports.get(layer.name)
+        _reset(model)
+        keras_ret = layer(layer_x, mask=layer_mask, training=False)
+        keras_ret = [np.asarray(r) for r in keras_ret] if spec.return_state else np.asarray(keras_ret)
+        keras_out = name_return(keras_ret, spec, start=0, stop=data.spec.timesteps)
+        keras_named = {t.name: t for t in keras_out}
+        if port is None:
+            records = compare(data.spec.case_id(), kind, keras_named, reference, noise)
+            report.layers.append(LayerCheck(layer.name, kind, "reference", summarize(layer.name, kind, records, noise), records))
+            continue
+        try:
+            port_out = port.run(data, layer.get_config())
+        except PortCallError as exc:
+            from harness.compare import error_result
+
+            report.layers.append(LayerCheck(layer.name, kind, port.name, error_result(layer.name, kind, str(exc))))
+            continue
+        records = compare(data.spec.case_id(), kind, port_out, keras_named, noise)
+        check = LayerCheck(layer.name, kind, port.name, summarize(layer.name, kind, records, noise), records)
+        if check.verdict == "mismatch":
+            check.diagnosis = diagnose([Example(data=data, port=port_out, noise=noise)],
+                                       with_mask=port.accepts_mask and layer_mask is not None,
+                                       with_initial_state=False)
+        report.layers.append(check)
+    if not report.layers:
+        report.notes.append("the model has no recurrent layers")
+    return report
+
+
+def render_model_report(report: ModelReport) -> str:
+    lines = [f"{report.verdict.upper()}  {report.model}  ({len(report.layers)} recurrent layer(s))"]
+    for c in report.layers:
+        if c.skipped:
+            lines.append(f"  {c.name} ({c.kind}): skipped - {c.skipped}")
+            continue
+        r = c.result
+        assert r is not None
+        if c.verdict == "match":
+            lines.append(f"  {c.name} ({c.kind}) vs {c.against}: match (worst error {r.worst_abs_err:.2g})")
+        elif c.verdict == "error":
+            lines.append(f"  {c.name} ({c.kind}) vs {c.against}: error - {r.error}")
+        else:
+            lines.append(f"  {c.name} ({c.kind}) vs {c.against}: MISMATCH, first at {r.first_tensor} t={r.first_t} "
+                         f"(error {r.first_err:.2g} > tolerance {r.first_tolerance:.2g})")
+            if c.diagnosis and c.diagnosis.explained:
+                for finding in c.diagnosis.explained:
+                    for part in finding.hypothesis.parts:
+                        lines.append(f"    cause [{part.flag}]: {part.detail}")
+                        lines.append(f"      fix: {part.fix}")
+            elif c.diagnosis is not None:
+                lines.append("    cause [unexplained]: no catalogue cause reproduces the port")
+    first = report.first_diverging
+    if first is not None and first.result is not None:
+        lines.append(f"  first diverging layer: {first.name} at t={first.result.first_t}")
+    lines += [f"  note: {n}" for n in report.notes]
+    return "\n".join(lines)
