@@ -225,7 +225,7 @@ def _drive(
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             out, new_states = step(x[:, t], states)
         if mask is not None:
-            keep = _per_sample(mask[:, t], np.ndim(out))  # (B, 1, ...): broadcasts over trailing axes
+            keep = _broadcastable(mask[:, t], np.ndim(out))  # (B, 1, ...): one flag per sample
             if zero_output:
                 fallback = np.zeros_like(out)
             elif conventions.mask == "state":
@@ -245,8 +245,8 @@ def _drive(
     last_output = outputs[:, -1] if steps else prev_output
     if zero_after and steps:
         time_order_mask = mask[:, ::-1] if reverse else mask
-        outputs = np.where(_per_sample(time_order_mask, outputs.ndim - 1), outputs, 0)
-        last_output = np.where(_per_sample(mask[:, -1], last_output.ndim), last_output, 0)
+        outputs = np.where(_broadcastable(time_order_mask, outputs.ndim), outputs, 0)
+        last_output = np.where(_broadcastable(mask[:, -1], last_output.ndim), last_output, 0)
     if reverse and conventions.time_direction == "flipped":
         outputs = outputs[:, ::-1]
     return SequenceTrace(
@@ -254,10 +254,10 @@ def _drive(
     )
 
 
-def _per_sample(mask: np.ndarray, ndim: int) -> np.ndarray:
-    """``mask (B,)`` or ``(B, T)`` padded with trailing length-1 axes to ``ndim`` axes
-    (``ndim`` counts B but not T), so it broadcasts over a state's trailing axes."""
-    return mask.reshape(mask.shape + (1,) * (ndim - 1))
+def _broadcastable(mask: np.ndarray, ndim: int) -> np.ndarray:
+    """``mask`` (``(B,)`` or ``(B, T)``) with length-1 axes appended up to ``ndim``
+    axes, so one flag per sample (and step) covers every trailing axis."""
+    return mask.reshape(mask.shape + (1,) * (ndim - mask.ndim))
 
 
 class StatefulSequence:

@@ -119,3 +119,23 @@ def test_lambda_layers_refused_without_unsafe(tmp_path):
 def test_unknown_port_layer_is_named(models):
     with pytest.raises(ModelError, match="no layer lstm9"):
         check_model(models["seed000_two_lstm"], ports={"lstm9": _port("LSTM", Conventions())})
+
+
+def test_keras2_h5_with_unknown_key_names_the_key(tmp_path):
+    """tf-keras wrote `time_major` into LSTM configs; Keras 3 refuses it. The error must say which key and what to do."""
+    import h5py
+
+    from harness.keras_env import import_keras
+
+    keras = import_keras()
+    inp = keras.Input((5, 3))
+    path = tmp_path / "legacy.h5"
+    keras.Model(inp, keras.layers.LSTM(4, name="l")(inp)).save(path)
+    with h5py.File(path, "r+") as handle:
+        config = json.loads(handle.attrs["model_config"])
+        for layer in config["config"]["layers"]:
+            if layer["class_name"] == "LSTM":
+                layer["config"]["time_major"] = False
+        handle.attrs["model_config"] = json.dumps(config)
+    with pytest.raises(ModelError, match="time_major.*tf_keras and save it again"):
+        load_model(path)
