@@ -95,9 +95,7 @@ class CheckReport:
     def flags(self) -> list[str]:
         if self.verdict != "mismatch" or self.diagnosis is None:
             return []
-        if not self.diagnosis.explained:
-            return ["unexplained"]
-        return sorted({flag for f in self.diagnosis.explained for flag in f.hypothesis.flags})
+        return self.diagnosis.flags()
 
     def to_json(self) -> dict[str, Any]:
         def finding(f: Finding, *, closest: bool = False) -> list[dict]:

@@ -64,6 +64,12 @@ class Diagnosis:
     ambiguous: bool = False
     searched: int = 0  # hypotheses evaluated
 
+    def flags(self) -> list[str]:
+        """The named causes, or ``["unexplained"]`` when nothing in the catalogue fits."""
+        if not self.explained:
+            return ["unexplained"]
+        return sorted({flag for finding in self.explained for flag in finding.hypothesis.flags})
+
 
 def residual_ratio(example: Example, conventions: Conventions, *, precise: bool = False) -> tuple[float, float]:
     """(max abs error, max error/tolerance over judged steps) of the port against the

@@ -56,9 +56,7 @@ class LayerCheck:
     def flags(self) -> list[str]:
         if self.verdict != "mismatch" or self.diagnosis is None:
             return []
-        if not self.diagnosis.explained:
-            return ["unexplained"]
-        return sorted({f for finding in self.diagnosis.explained for f in finding.hypothesis.flags})
+        return self.diagnosis.flags()
 
 
 @dataclass
