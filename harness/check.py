@@ -20,6 +20,7 @@ from harness.compare import CaseResult, StepRecord, compare, error_result, summa
 from harness.diagnosis import Diagnosis, Example, Finding, diagnose, evaluate
 from harness.generate import draw_examples
 from harness.port import Port, PortCallError, comparable_spec
+from harness.port_guard import HUNG, first_non_finite
 from harness.reference import run_reference
 from harness.runner import KerasRunner
 from harness.spec import LayerSpec
@@ -73,6 +74,7 @@ class CheckReport:
     base_error: float = 0.0  # worst |port - keras| over the examples
     not_exercised: list[str] = field(default_factory=list)
     error: str | None = None
+    notes: list[str] = field(default_factory=list)  # worth knowing, not errors (e.g. suppressed prints)
     seconds: float = 0.0
     diagnosis_seconds: float = 0.0
 
@@ -90,6 +92,12 @@ class CheckReport:
         first = min(drifted, key=lambda r: (r.first_t, r.first_tensor != "output"))
         return {"t": first.first_t, "tensor": first.first_tensor, "error": first.first_err,
                 "tolerance": first.first_tolerance, "case_id": first.case_id}
+
+    @property
+    def errors(self) -> list[dict[str, str]]:
+        """Every example the port failed on, with its one-line reason."""
+        return [{"example": o.result.case_id, "reason": o.result.error or ""}
+                for o in self.outcomes if o.result.status == "error"]
 
     @property
     def flags(self) -> list[str]:
@@ -123,6 +131,8 @@ class CheckReport:
             "base_error": self.base_error,
             "not_exercised": self.not_exercised,
             "error": self.error,
+            "errors": self.errors,
+            "notes": self.notes,
             "port": self.port,
             "seconds": round(self.seconds, 3),
             "diagnosis_seconds": round(self.diagnosis_seconds, 3),
@@ -173,6 +183,9 @@ def _run_example(port: Port, spec: CaseSpec, runner: KerasRunner) -> tuple[Examp
     reference = run_reference(compared)
     keras_out = runner.run(compared)
     noise = measure_floor(compared, reference)
+    non_finite = first_non_finite(port_out, keras_out)
+    if non_finite:
+        return ExampleOutcome(spec, error_result(case_id, cell, non_finite), []), None
     try:
         records = compare(case_id, cell, port_out, keras_out, noise)
     except ValueError as exc:
@@ -201,7 +214,10 @@ def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None =
     report.base_error = max((o.result.worst_abs_err for o in outcomes if o.result.status != "error"), default=0.0)
     if errors:
         report.verdict = "error"
-        report.error = f"{errors[0].result.error} (example {errors[0].spec.case_id()}; {len(errors)} of {len(outcomes)} examples failed)"
+        not_run = sum(o.result.error == HUNG for o in errors)
+        failed = len(errors) - not_run
+        report.error = (f"{errors[0].result.error} (example {errors[0].spec.case_id()}; {failed} of {len(outcomes)} "
+                        f"examples failed" + (f", {not_run} not run after the port hung" if not_run else "") + ")")
     elif any(o.result.status == "drift" for o in outcomes):
         report.verdict = "mismatch"
         started = time.perf_counter()
@@ -209,6 +225,8 @@ def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None =
         if report.diagnosis.ambiguous:
             _disambiguate(report, port, options, runner)
         report.diagnosis_seconds = time.perf_counter() - started
+    if port.guard.printed_lines:
+        report.notes.append(f"the port printed {port.guard.printed_lines} line(s) (suppressed)")
     report.seconds = time.perf_counter() - start
     return report
 

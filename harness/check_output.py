@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from harness.check import CheckReport
+from harness.port_guard import HUNG
+
+#: Distinct error reasons shown besides the first (all of them are in --json "errors").
+MAX_OTHER_ERRORS = 3
 
 
 def render(report: CheckReport) -> str:
@@ -11,6 +15,15 @@ def render(report: CheckReport) -> str:
     lines = [head]
     if report.verdict == "error":
         lines.append(f"  error: {report.error}")
+        first = report.errors[0]["reason"] if report.errors else None
+        others = {}  # other reasons, each with the first example it happened on
+        for e in report.errors:
+            if e["reason"] not in (first, HUNG):
+                others.setdefault(e["reason"], e["example"])
+        for reason, example in list(others.items())[:MAX_OTHER_ERRORS]:
+            lines.append(f"  also: {reason} (example {example})")
+        if len(others) > MAX_OTHER_ERRORS:
+            lines.append(f"  ... and {len(others) - MAX_OTHER_ERRORS} other reason(s) (see --json)")
     elif report.verdict == "match":
         lines.append(f"  the port matches Keras at every judged timestep (worst error {report.base_error:.2g})")
     else:
@@ -44,4 +57,6 @@ def render(report: CheckReport) -> str:
             lines.append(f"  replay the first diverging example: {report.replay_command(worst[0].spec)}")
     if report.not_exercised:
         lines.append(f"  not exercised: {'; '.join(report.not_exercised)}")
+    for note in report.notes:
+        lines.append(f"  note: {note}")
     return "\n".join(lines)

@@ -1,6 +1,7 @@
 """``rnn-parity check-model``: a user's saved model, checked layer by layer.
 
-Every SimpleRNN/LSTM/GRU layer of the model is fed the *real* inputs it
+Every recurrent layer of the model (SimpleRNN/LSTM/GRU, Bidirectional,
+RNN over cells, ConvLSTM) is fed the *real* inputs it
 receives inside the model (and the real mask, e.g. from a ``Masking`` layer),
 and its output is compared per timestep against the reference - or against
 the user's port for that layer, with the diagnosis. Because each layer gets
@@ -209,9 +210,6 @@ def check_model(
         kind = type(layer).__name__
         if not isinstance(layer, keras.layers.RNN) and kind != "Bidirectional":
             continue
-        if kind not in RECURRENT_KINDS:
-            report.layers.append(LayerCheck(layer.name, kind, "reference", None, skipped=f"{kind} is not supported yet"))
-            continue
         node = layer._inbound_nodes[0]
         kwargs = node.arguments.kwargs
         if kwargs.get("initial_state") is not None:
@@ -225,6 +223,9 @@ def check_model(
         got = _capture(probe, model, x)
         layer_x = got[0].astype(np.float32)
         layer_mask = got[1].astype(bool) if mask_sym is not None else None
+        if kind not in RECURRENT_KINDS:
+            report.layers.append(_check_other_layer(layer, kind, layer_x, layer_mask, port=ports.get(layer.name), model=model))
+            continue
         data = _layer_data(layer, kind, layer_x, layer_mask)
         spec = data.spec.layer
         reference = run_reference(data)
@@ -256,6 +257,25 @@ def check_model(
     if not report.layers:
         report.notes.append("the model has no recurrent layers")
     return report
+
+
+def _check_other_layer(layer, kind: str, x: np.ndarray, mask: np.ndarray | None, *, port: Port | None, model) -> LayerCheck:
+    """Bidirectional, RNN(cell(s)) and ConvLSTM layers: the reference only (ports: not yet)."""
+    from harness.layer_references import reference_for
+    from harness.tolerance import measure_floor_of
+
+    ref = reference_for(layer)
+    if ref is None:
+        return LayerCheck(layer.name, kind, "reference", None, skipped=f"{kind} with these cells has no reference yet")
+    if port is not None:
+        return LayerCheck(layer.name, ref.kind, port.name, None, skipped=f"ports for {ref.kind} layers are not supported yet")
+    steps = x.shape[1]
+    reference, noise = measure_floor_of(lambda w, xx, d: ref.named(ref.run(w, xx, mask, d), timesteps=steps),
+                                        weights=[np.asarray(w) for w in layer.get_weights()], x=x)
+    _reset(model)
+    keras_out = ref.named(layer(x, mask=mask, training=False), timesteps=steps)
+    records = compare(layer.name, ref.kind, keras_out, reference, noise)
+    return LayerCheck(layer.name, ref.kind, "reference", summarize(layer.name, ref.kind, records, noise), records)
 
 
 def render_model_report(report: ModelReport) -> str:

@@ -30,6 +30,11 @@ accepts ``mask`` gets a bool ``(B, T)`` mask (True = use the step) and is
 exercised on masked inputs; one that accepts ``initial_state`` gets the list of
 initial states in Keras order. Ports that accept neither are checked without
 them, and the answer says what was not exercised.
+
+Every call into the port goes through a :class:`~harness.port_guard.PortGuard`
+(time limit, captured prints, exceptions, ``sys.exit``, inputs modified in
+place), and the first example is run twice to catch nondeterminism; a
+misbehaving port is an ``error`` for that example, with a one-line reason.
 """
 
 from __future__ import annotations
@@ -41,16 +46,12 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from harness.case import CaseData
+from harness.port_guard import HUNG, PortCallError, PortGuard, checked_array, first_difference, source_file
 from harness.port_loading import PortError, load_object
 from harness.spec import LayerSpec
 from harness.tensors import STATE_NAMES, NamedTensor, concat_chunks, expected_return_len, name_return
 
 ADAPTERS = ("auto", "function", "class", "step", "stepper", "subprocess")
-
-
-class PortCallError(RuntimeError):
-    """The port raised or returned something unusable for one example (one-line message)."""
-
 
 def _accepts(fn: Callable, name: str) -> bool:
     try:
@@ -68,28 +69,50 @@ def describe_return(value: Any) -> str:
     return type(value).__name__
 
 
-def _as_layer_return(value: Any, spec: LayerSpec, *, start: int, stop: int) -> list[NamedTensor]:
+def _is_array_like(value: Any) -> bool:
+    return hasattr(value, "__array__") and not isinstance(value, (list, tuple))
+
+
+def _shape_hint(got: tuple, spec: LayerSpec, batch: int | None, steps: int) -> str:
+    """The likely cause of a wrong output shape."""
+    units = spec.units
+    if spec.return_sequences and len(got) == 2:
+        return " (return_sequences=True ignored? return every timestep)"
+    if not spec.return_sequences and len(got) == 3:
+        return " (return_sequences=False ignored? return the last step only)"
+    if len(got) == 3 and batch is not None and got == (steps, batch, units) and steps != batch:
+        return " (time-major? Keras returns (batch, timesteps, units))"
+    if got and got[-1] in (3 * units, 4 * units) and spec.kind in ("LSTM", "GRU"):
+        return " (the fused gate pre-activations instead of h?)"
+    if batch is not None and got and got[0] != batch:
+        return " (the batch axis dropped or moved?)"
+    return ""
+
+
+def _as_layer_return(value: Any, spec: LayerSpec, *, start: int, stop: int, batch: int | None = None) -> list[NamedTensor]:
     """Check a port's return against the spec and name its tensors; explain mismatches."""
+    names = ["output", *STATE_NAMES[spec.kind]]
     if spec.return_state:
         if not isinstance(value, (list, tuple)) or len(value) != expected_return_len(spec):
             raise PortCallError(
                 f"return_state=True: expected a list [output, {', '.join(STATE_NAMES[spec.kind])}], got {describe_return(value)}"
             )
-        value = [np.asarray(v) for v in value]
+        value = [checked_array(v, name) for v, name in zip(value, names)]
     else:
-        if isinstance(value, (list, tuple)):
+        if isinstance(value, (list, tuple)) and value and all(_is_array_like(v) for v in value):
             raise PortCallError(f"return_state=False: expected one array, got {describe_return(value)}")
-        value = np.asarray(value)
-    try:
-        return name_return(value, spec, start=start, stop=stop)
-    except ValueError as exc:
-        hint = ""
-        out = value[0] if spec.return_state else value
-        if spec.return_sequences and np.ndim(out) == 2:
-            hint = " (return_sequences=True ignored?)"
-        elif not spec.return_sequences and np.ndim(out) == 3:
-            hint = " (return_sequences=False ignored?)"
-        raise PortCallError(f"{exc}{hint}") from None
+        value = checked_array(value, "output")
+    for name, array in zip(names, value if spec.return_state else [value]):
+        steps = stop - start
+        sequence = name == "output" and spec.return_sequences
+        expected = (batch, steps, spec.units) if sequence else (batch, spec.units)
+        if array.ndim != len(expected) or any(e is not None and e != g for e, g in zip(expected, array.shape)):
+            shown = ", ".join("batch" if e is None else str(e) for e in expected)
+            raise PortCallError(
+                f"{name}: expected shape ({shown}) = ({'batch, timesteps, units' if sequence else 'batch, units'}), "
+                f"got {array.shape}{_shape_hint(array.shape, spec, batch, steps) if name == 'output' else ''}"
+            )
+    return name_return(value, spec, start=start, stop=stop)
 
 
 @dataclass
@@ -103,15 +126,33 @@ class Port:
     carries_state: bool  # can it be checked on stateful chunked calls?
     _run: Callable[[CaseData, Mapping[str, Any]], dict[str, NamedTensor]] = field(repr=False)
     notes: list[str] = field(default_factory=list)  # what the adapter cannot exercise
+    guard: PortGuard = field(default_factory=PortGuard, repr=False)  # how the port's code is called
+    check_determinism: bool = True  # run the first example twice and compare bitwise
+    _determinism_checked: bool = field(default=False, init=False, repr=False)
 
     def run(self, data: CaseData, config: Mapping[str, Any]) -> dict[str, NamedTensor]:
-        """The port's return for ``data``, named like the reference's."""
+        """The port's return for ``data``, named like the reference's.
+
+        Raises :class:`PortCallError` (one line) if the port misbehaves: see
+        :mod:`harness.port_guard`.
+        """
+        if self.guard.hung:
+            raise PortCallError(HUNG)
         try:
-            return self._run(data, config)
+            out = self._run(data, config)
+            if self.check_determinism and not self._determinism_checked:
+                self._determinism_checked = True
+                printed = self.guard.printed_lines
+                again = self._run(data, config)
+                self.guard.printed_lines = printed  # the same prints again: count them once
+                difference = first_difference(out, again)
+                if difference:
+                    raise PortCallError(f"the port is nondeterministic: two runs on the same input differ {difference}")
+            return out
         except (PortCallError, PortError):
             raise
-        except Exception as exc:  # noqa: BLE001 - the port's own failure, reported per example
-            raise PortCallError(f"the port raised {type(exc).__name__}: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - a return the adapter could not use, reported per example
+            raise PortCallError(f"the port's return could not be used: {type(exc).__name__}: {exc}") from exc
 
 
 def _kwargs(data: CaseData, *, mask: bool, initial_state: bool, first_chunk: bool, a: int, b: int) -> dict[str, Any]:
@@ -125,53 +166,71 @@ def _kwargs(data: CaseData, *, mask: bool, initial_state: bool, first_chunk: boo
     return kwargs
 
 
-def function_port(name: str, fn: Callable) -> Port:
+def function_port(name: str, fn: Callable, guard: PortGuard | None = None) -> Port:
     mask, init = _accepts(fn, "mask"), _accepts(fn, "initial_state")
+    guard = guard or PortGuard()
 
     def run(data: CaseData, config: Mapping[str, Any]) -> dict[str, NamedTensor]:
         spec = data.spec.layer
         T = data.spec.timesteps
-        value = fn(data.x.copy(), [w.copy() for w in data.weights], dict(config),
-                   **_kwargs(data, mask=mask, initial_state=init, first_chunk=True, a=0, b=T))
-        return concat_chunks([_as_layer_return(value, spec, start=0, stop=T)])
+        value = guard.call(fn, data.x.copy(), [w.copy() for w in data.weights], dict(config),
+                           arg_names=("x", "weights", "config"),
+                           **_kwargs(data, mask=mask, initial_state=init, first_chunk=True, a=0, b=T))
+        return concat_chunks([_as_layer_return(value, spec, start=0, stop=T, batch=data.spec.batch)])
 
-    return Port(name, "function", mask, init, carries_state=False, _run=run,
+    return Port(name, "function", mask, init, carries_state=False, _run=run, guard=guard,
                 notes=["stateful carry (a function port has no memory between calls; use a class port)"])
 
 
-def class_port(name: str, cls: type) -> Port:
+def class_port(name: str, cls: type, guard: PortGuard | None = None) -> Port:
     call = getattr(cls, "__call__", None)
     if call is None:
         raise PortError(f"PORT {name}: class {cls.__name__} has no __call__; use --adapter stepper --method NAME for per-step objects")
     mask, init = _accepts(call, "mask"), _accepts(call, "initial_state")
+    guard = guard or PortGuard()
 
     def run(data: CaseData, config: Mapping[str, Any]) -> dict[str, NamedTensor]:
         spec = data.spec.layer
-        instance = cls([w.copy() for w in data.weights], dict(config))
+        instance = guard.call(cls, [w.copy() for w in data.weights], dict(config), arg_names=("weights", "config"))
         if hasattr(instance, "reset_states"):
-            instance.reset_states()
+            guard.call(instance.reset_states)
         chunks = []
         for k, (a, b) in enumerate(data.chunk_bounds()):
-            value = instance(data.x[:, a:b].copy(), **_kwargs(data, mask=mask, initial_state=init, first_chunk=k == 0, a=a, b=b))
-            chunks.append(_as_layer_return(value, spec, start=a, stop=b))
+            value = guard.call(instance, data.x[:, a:b].copy(), arg_names=("x",),
+                               **_kwargs(data, mask=mask, initial_state=init, first_chunk=k == 0, a=a, b=b))
+            chunks.append(_as_layer_return(value, spec, start=a, stop=b, batch=data.spec.batch))
         return concat_chunks(chunks)
 
-    return Port(name, "class", mask, init, carries_state=True, _run=run)
+    return Port(name, "class", mask, init, carries_state=True, _run=run, guard=guard)
 
 
-def step_port(name: str, step: Callable) -> Port:
+def step_port(name: str, step: Callable, guard: PortGuard | None = None) -> Port:
     """The harness runs Keras's time loop around the port's step function."""
     from reference_cells.sequence import run_sequence_with_step
+
+    guard = guard or PortGuard()
 
     def run(data: CaseData, config: Mapping[str, Any]) -> dict[str, NamedTensor]:
         spec = data.spec.layer
         weights = [w.copy() for w in data.weights]
         cfg = dict(config)
+        state_names = STATE_NAMES[spec.kind]
 
         def cell_step(x_t: np.ndarray, states: Sequence[np.ndarray]):
-            out, new_states = step(x_t.astype(np.float32), [s.astype(np.float32) for s in states], weights, cfg)
+            value = guard.call(step, x_t.astype(np.float32), [s.astype(np.float32) for s in states], weights, cfg,
+                               arg_names=("x_t", "states", "weights", "config"))
+            if not isinstance(value, (list, tuple)) or len(value) != 2:
+                raise PortCallError(f"step() must return (output_t, new_states), got {describe_return(value)}")
+            out, new_states = value
             new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
-            return np.asarray(out, dtype=np.float64), [np.asarray(s, dtype=np.float64) for s in new_states]
+            if len(new_states) != len(state_names):
+                raise PortCallError(f"step() returned {len(new_states)} state(s), expected [{', '.join(state_names)}]")
+            out = checked_array(out, "output_t")
+            new_states = [checked_array(s, f"new state {n}") for s, n in zip(new_states, state_names)]
+            for what, array in [("output_t", out), *zip(state_names, new_states)]:
+                if array.shape != (x_t.shape[0], spec.units):
+                    raise PortCallError(f"step() returned {what} of shape {array.shape}, expected (batch, units)=({x_t.shape[0]}, {spec.units})")
+            return out.astype(np.float64), [s.astype(np.float64) for s in new_states]
 
         carried = None
         chunks = []
@@ -186,19 +245,20 @@ def step_port(name: str, step: Callable) -> Port:
             chunks.append(name_return(trace.layer_return(), spec, start=a, stop=b))
         return concat_chunks(chunks)
 
-    return Port(name, "step", True, True, carries_state=True, _run=run,
+    return Port(name, "step", True, True, carries_state=True, _run=run, guard=guard,
                 notes=["the time loop (masks, go_backwards, state carry) is the harness's, not the port's"])
 
 
-def stepper_port(name: str, cls: type, method: str) -> Port:
+def stepper_port(name: str, cls: type, method: str, guard: PortGuard | None = None) -> Port:
     if not hasattr(cls, method):
         raise PortError(f"PORT {name}: {cls.__name__} has no method {method!r} (choose it with --method)")
+    guard = guard or PortGuard()
 
     def run(data: CaseData, config: Mapping[str, Any]) -> dict[str, NamedTensor]:
         spec = data.spec.layer
-        instance = cls([w.copy() for w in data.weights], dict(config))
+        instance = guard.call(cls, [w.copy() for w in data.weights], dict(config), arg_names=("weights", "config"))
         if hasattr(instance, "reset_states"):
-            instance.reset_states()
+            guard.call(instance.reset_states)
         fn = getattr(instance, method)
         outputs = []
         for a, b in data.chunk_bounds():
@@ -206,7 +266,7 @@ def stepper_port(name: str, cls: type, method: str) -> Port:
             # fed in chunks reads each chunk backwards, chunk after chunk.
             order = range(b - 1, a - 1, -1) if spec.go_backwards else range(a, b)
             for t in order:
-                out = np.asarray(fn(data.x[:, t].copy()))
+                out = checked_array(guard.call(fn, data.x[:, t].copy(), arg_names=("x_t",)), f"{method}() output")
                 if out.ndim == 1:
                     out = out[None, :]
                 if out.shape != (data.spec.batch, spec.units):
@@ -215,7 +275,7 @@ def stepper_port(name: str, cls: type, method: str) -> Port:
         values = np.stack(outputs, axis=1)
         return {"output": NamedTensor("output", values, np.arange(data.spec.timesteps))}
 
-    return Port(name, "stepper", False, False, carries_state=True, _run=run,
+    return Port(name, "stepper", False, False, carries_state=True, _run=run, guard=guard,
                 notes=["compared on the output sequence only (a per-step object returns no final states)"])
 
 
@@ -231,11 +291,16 @@ def load_port(
         from harness.subprocess_port import subprocess_port
 
         return subprocess_port(reference, timeout=timeout, accepts=accepts)
-    return wrap_port(load_object(reference), name=reference, adapter=adapter, method=method)
+    return wrap_port(load_object(reference), name=reference, adapter=adapter, method=method, timeout=timeout)
 
 
-def wrap_port(obj: Any, *, name: str | None = None, adapter: str = "auto", method: str = "step") -> Port:
-    """Wrap a Python callable or class already in hand (library use)."""
+def wrap_port(
+    obj: Any, *, name: str | None = None, adapter: str = "auto", method: str = "step", timeout: float | None = 60.0,
+) -> Port:
+    """Wrap a Python callable or class already in hand (library use).
+
+    ``timeout`` is the limit in seconds on each call into the port (None: none);
+    see :mod:`harness.port_guard` for what happens when it is exceeded."""
     if adapter not in ADAPTERS or adapter == "subprocess":
         raise PortError(f"adapter {adapter!r} is not one of {', '.join(a for a in ADAPTERS if a != 'subprocess')}")
     if not callable(obj):
@@ -243,15 +308,16 @@ def wrap_port(obj: Any, *, name: str | None = None, adapter: str = "auto", metho
     reference = name or getattr(obj, "__qualname__", repr(obj))
     if adapter == "auto":
         adapter = "class" if inspect.isclass(obj) else "function"
+    guard = PortGuard(timeout=timeout, source=source_file(obj))
     if adapter == "function":
-        return function_port(reference, obj)
+        return function_port(reference, obj, guard)
     if adapter == "class":
         if not inspect.isclass(obj):
             raise PortError(f"PORT {reference} is not a class; use --adapter function")
-        return class_port(reference, obj)
+        return class_port(reference, obj, guard)
     if adapter == "step":
-        return step_port(reference, obj)
-    return stepper_port(reference, obj, method)
+        return step_port(reference, obj, guard)
+    return stepper_port(reference, obj, method, guard)
 
 
 def comparable_spec(port: Port, spec: LayerSpec) -> LayerSpec:

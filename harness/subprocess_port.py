@@ -22,14 +22,17 @@ return_sequences, else ``(B, U)``) and, with return_state, ``state_0.npy``,
 array; ``cases/ports/c/`` has a 40-line C reader and writer. Any float dtype is
 accepted on output.
 
-A non-zero exit status, a crash, a time-out or a missing output file is an
-error for that example, reported with the program's stderr.
+A non-zero exit status, a crash (``crashed (signal 11, SIGSEGV)``), a time-out
+(the process is killed) or a missing output file is an error for that example,
+reported with the last lines of the program's stderr. What the program prints
+on success is not shown: the answer notes how many lines it printed.
 """
 
 from __future__ import annotations
 
 import json
 import shlex
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -38,7 +41,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from harness.case import CaseData
-from harness.port import Port, PortCallError, _as_layer_return
+from harness.port import Port, _as_layer_return
+from harness.port_guard import PortCallError, PortGuard
 from harness.port_loading import PortError
 from harness.tensors import STATE_NAMES, NamedTensor, concat_chunks
 
@@ -73,6 +77,7 @@ def subprocess_port(command: str, *, timeout: float = 60.0, accepts: tuple[str, 
     if unknown:
         raise PortError(f"--port-accepts: unknown feature(s) {', '.join(unknown)}; expected mask, initial_state")
     takes_mask, takes_init = "mask" in accepts, "initial_state" in accepts
+    guard = PortGuard(timeout=timeout)  # here only for its count of printed lines
 
     def call(data: CaseData, config: Mapping[str, Any], a: int, b: int, first: bool) -> Any:
         spec = data.spec.layer
@@ -89,8 +94,10 @@ def subprocess_port(command: str, *, timeout: float = 60.0, accepts: tuple[str, 
                 raise PortCallError(f"the port did not finish within {timeout:g} s (--timeout)") from None
             stderr = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
             if done.returncode != 0:
-                how = f"was killed by signal {-done.returncode}" if done.returncode < 0 else f"exited with status {done.returncode}"
+                how = _crash(-done.returncode) if done.returncode < 0 else f"exited with status {done.returncode}"
                 raise PortCallError(f"the port {how}" + (f": {' | '.join(stderr)}" if stderr else ""))
+            guard.printed_lines += len(done.stdout.decode(errors="replace").splitlines()) + len(
+                done.stderr.decode(errors="replace").splitlines())
             names = ["output"] + [f"state_{k}" for k in range(len(STATE_NAMES[spec.kind]))] if spec.return_state else ["output"]
             missing = [n for n in names if not (out_dir / f"{n}.npy").is_file()]
             if missing:
@@ -102,8 +109,17 @@ def subprocess_port(command: str, *, timeout: float = 60.0, accepts: tuple[str, 
         spec = data.spec.layer
         chunks = []
         for k, (a, b) in enumerate(data.chunk_bounds()):
-            chunks.append(_as_layer_return(call(data, config, a, b, k == 0), spec, start=a, stop=b))
+            chunks.append(_as_layer_return(call(data, config, a, b, k == 0), spec, start=a, stop=b, batch=data.spec.batch))
         return concat_chunks(chunks)
 
-    return Port(command, "subprocess", takes_mask, takes_init, carries_state=False, _run=run,
-                notes=["stateful carry (each call is a fresh process)"])
+    return Port(command, "subprocess", takes_mask, takes_init, carries_state=False, _run=run, guard=guard,
+                check_determinism=False, notes=["stateful carry (each call is a fresh process)"])
+
+
+def _crash(signum: int) -> str:
+    """``crashed (signal 11, SIGSEGV)``."""
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        return f"crashed (signal {signum})"
+    return f"crashed (signal {signum}, {name})"

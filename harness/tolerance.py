@@ -43,7 +43,7 @@ calibration sweep described in the README ("The tolerance rule").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -159,3 +159,35 @@ def measure_floor(
         floor[name] = whole_floor[ref.steps]
         scale[name] = whole_scale[ref.steps]
     return NoiseFloor(floor=floor, scale=scale)
+
+
+def measure_floor_of(
+    run: Callable[[Sequence[np.ndarray], np.ndarray, np.dtype], Mapping[str, NamedTensor]],
+    *,
+    weights: Sequence[np.ndarray],
+    x: np.ndarray,
+    seed: int = 0,
+) -> tuple[dict[str, NamedTensor], NoiseFloor]:
+    """The same rule for any reference computation (a Bidirectional wrapper, a stacked
+    RNN, a ConvLSTM...): ``run(weights, x, dtype)`` returns named ``(B, n, U)`` tensors.
+
+    Returns the float64 reference and its noise floor. Unlike :func:`measure_floor`
+    the samples are taken on the returned tensors only (no whole-trajectory view),
+    so a last-output tensor's floor rests on its single step.
+    """
+    reference = dict(run(weights, x, np.dtype(np.float64)))
+    samples = [run(weights, x, np.dtype(np.float32))]
+    rng = np.random.default_rng([seed, 0x5EED])
+
+    def jitter(a: np.ndarray) -> np.ndarray:
+        a64 = np.asarray(a, dtype=np.float64)
+        return a64 * (1.0 + EPS32 * rng.uniform(-1.0, 1.0, a64.shape))
+
+    for _ in range(PERTURBATIONS):
+        samples.append(run([jitter(w) for w in weights], jitter(x), np.dtype(np.float64)))
+    floor, scale = {}, {}
+    for name, ref in reference.items():
+        scale[name] = magnitude(ref.values)
+        raw = np.max([_stepwise_max_abs(s[name], ref) for s in samples], axis=0)
+        floor[name] = _window_max(np.maximum(raw, EPS32 * scale[name]), WINDOW_BEFORE, WINDOW_AFTER)
+    return reference, NoiseFloor(floor=floor, scale=scale)

@@ -273,9 +273,10 @@ class ConvLSTMCell:
 
     def state_shape(self, step_shape: Sequence[int]) -> tuple[int, ...]:
         """Per-sample state shape for a per-sample input step shape, both in the data format."""
-        cf = self.conv.data_format == "channels_first"
+        conv = self.conv
+        cf = conv.data_format == "channels_first"
         spatial = tuple(step_shape[1:] if cf else step_shape[:-1])
-        s = conv_output_shape(spatial, self.conv.kernel_size, self.conv.strides, self.conv.padding, self.conv.dilation_rate)
+        s = conv_output_shape(spatial, conv.kernel_size, conv.strides, conv.padding, conv.dilation_rate)
         return (self.filters, *s) if cf else (*s, self.filters)
 
     def step(self, x_t: np.ndarray, states: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -335,7 +336,7 @@ def run_conv_lstm(
     dtype = np.dtype(dtype)
     x = np.asarray(x, dtype=dtype)
     if x.ndim != rank + 3:
-        raise ValueError(f"ConvLSTM{rank}D input must have {rank + 3} dimensions (B, T, spatial..., channels), got {x.shape}")
+        raise ValueError(f"ConvLSTM{rank}D input must have {rank + 3} dimensions (B, T, spatial..., C), got {x.shape}")
     cell = ConvLSTMCell(
         weights, options, conventions, dtype, rank=rank, strides=conv.strides, padding=conv.padding,
         dilation_rate=conv.dilation_rate, data_format=conv.data_format,

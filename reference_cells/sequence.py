@@ -236,7 +236,9 @@ def _drive(
             new_states = [np.where(keep, new, old) for new, old in zip(new_states, states)]
         if t == 0:
             outputs = np.empty((batch, steps, *np.shape(out)[1:]), dtype)
-            state_trace = {name: np.empty((batch, steps, *np.shape(s)[1:]), dtype) for name, s in zip(state_names, new_states)}
+            state_trace = {
+                name: np.empty((batch, steps, *np.shape(s)[1:]), dtype) for name, s in zip(state_names, new_states)
+            }
         outputs[:, t] = out
         for name, s in zip(state_names, new_states):
             state_trace[name][:, t] = s

@@ -20,8 +20,16 @@ keras/src/layers/rnn/stacked_rnn_cells.py and rnn.py, Keras 3.15.1:
   go_backwards, masking (every nested state carried at a masked step, output =
   previous emitted output or 0 with zero_output_for_mask), unroll.
 * Return (rnn.py l.444-451): ``output`` or ``[output, [h1, c1], [h2], ...]``,
-  one list per cell, also for a single-cell stack (``RNN([LSTMCell])`` returns
-  ``[out, [h, c]]``). ``get_weights()`` is cell 1's ``[K, R(, b)]``, then cell 2's, ...
+  one list per cell. ``get_weights()`` is cell 1's ``[K, R(, b)]``, then cell 2's, ...
+* Single-cell stacks (``RNN([cell])``) hit ``StackedRNNCells.call`` l.103-104,
+  which unwraps the per-cell list when there is one cell, so the step returns
+  ``[h]`` where the loop carries ``[[h]]``. On the TF backend (3.15.1, run) that
+  gives, unless the cell's initial state is passed bare:
+  mask and ``unroll=False`` -> ``ValueError`` (structure mismatch in the loop);
+  no mask and ``unroll=True`` -> SimpleRNN/GRU return the state *bare*
+  (``[out, h]``), LSTM raises ``IndexError``; otherwise ``[out, [h(, c)]]``.
+  The reference returns the same structure and raises ``ValueError`` where
+  Keras fails.
 
 (b) A Sequential/functional stack of recurrent *layers* (each its own RNN),
 where every layer but the last has ``return_sequences=True``:
@@ -209,6 +217,8 @@ def run_stacked_cells(
         packed_init = [pack(per_cell)]
 
     loop = {key: (rnn_config or {})[key] for key in _LOOP_KEYS if key in (rnn_config or {})}
+    if len(cells) == 1 and not bare[0]:
+        bare[0] = _single_cell_returns_bare(cells[0], mask is not None, bool(loop.get("unroll", False)))
     trace = run_sequence_with_step(
         "SimpleRNN", step, x, {**loop, "units": width}, mask=mask, initial_state=packed_init, dtype=dtype
     )
@@ -223,6 +233,25 @@ def run_stacked_cells(
         return_sequences=bool(loop.get("return_sequences", False)),
         return_state=bool(loop.get("return_state", False)),
     )
+
+
+def _single_cell_returns_bare(cell: Any, masked: bool, unroll: bool) -> bool:
+    """Keras TF-backend behaviour of ``RNN([cell])`` (see the module docstring).
+
+    Returns whether the cell's state comes back bare; raises where Keras fails.
+    """
+    if masked and not unroll:
+        raise ValueError(
+            "Keras 3.15.1 (TF backend) raises ValueError for RNN([one cell]) with a mask and unroll=False "
+            "(StackedRNNCells unwraps the only cell's state list); pass that cell's state bare or use the layer"
+        )
+    if unroll and not masked:
+        if len(cell.state_names) > 1:
+            raise ValueError(
+                "Keras 3.15.1 (TF backend) raises IndexError for RNN([one LSTMCell], unroll=True) without a mask"
+            )
+        return True
+    return False
 
 
 LayerSpec = tuple[str, Sequence[np.ndarray], Mapping[str, Any]]

@@ -139,3 +139,48 @@ def test_keras2_h5_with_unknown_key_names_the_key(tmp_path):
         handle.attrs["model_config"] = json.dumps(config)
     with pytest.raises(ModelError, match="time_major.*tf_keras and save it again"):
         load_model(path)
+
+
+@pytest.fixture(scope="module")
+def family_models(tmp_path_factory) -> dict[str, Path]:
+    """Bidirectional (masked) feeding an RNN over [GRUCell, LSTMCell]; a ConvLSTM2D pair."""
+    from harness.keras_env import import_keras
+
+    keras = import_keras()
+    L = keras.layers
+    rng = np.random.default_rng(0)
+    out = tmp_path_factory.mktemp("family")
+    inp = keras.Input((12, 5))
+    bi = L.Bidirectional(L.LSTM(4, return_sequences=True), merge_mode="concat", name="bi")(L.Masking(-99.0)(inp))
+    stack = L.RNN([L.GRUCell(3), L.LSTMCell(4)], return_sequences=True, return_state=True, name="stack")(bi)
+    model = keras.Model(inp, L.Dense(2)(stack[0]))
+    model.set_weights([rng.normal(0, 0.4, w.shape).astype("float32") for w in model.get_weights()])
+    model.save(out / "bi_stack.keras")
+    inp = keras.Input((5, 6, 6, 2))
+    conv = L.ConvLSTM2D(3, 3, padding="same", return_sequences=True, name="conv")(inp)
+    model = keras.Model(inp, L.ConvLSTM2D(2, 2, strides=2, name="conv2")(conv))
+    model.set_weights([rng.normal(0, 0.3, w.shape).astype("float32") for w in model.get_weights()])
+    model.save(out / "conv.keras")
+    return {"bi_stack": out / "bi_stack.keras", "conv": out / "conv.keras"}
+
+
+def test_bidirectional_stacked_and_convlstm_layers_match(family_models):
+    for name, expected in (("bi_stack", ["Bidirectional(LSTM)", "RNN(GRU,LSTM)"]), ("conv", ["ConvLSTM2D", "ConvLSTM2D"])):
+        report = check_model(family_models[name])
+        assert [c.kind for c in report.layers] == expected
+        assert report.verdict == "match", report.to_json()
+
+
+def test_misaligned_backward_half_in_the_reference_would_be_caught(family_models, monkeypatch):
+    """The comparison can fail: a reference whose backward half is not flipped back disagrees with Keras."""
+    import harness.layer_references as refs
+
+    original = refs.run_bidirectional
+
+    def misaligned(*args, **kwargs):
+        kwargs["backward_conventions"] = Conventions(time_direction="flipped")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(refs, "run_bidirectional", misaligned)
+    report = check_model(family_models["bi_stack"])
+    assert report.layers[0].verdict == "mismatch" and report.first_diverging.name == "bi"

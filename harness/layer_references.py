@@ -1,0 +1,106 @@
+"""Which reference computes a given Keras recurrent layer, and how its return is named.
+
+Used by ``check-model`` for every recurrent layer a model contains:
+SimpleRNN / LSTM / GRU, ``Bidirectional`` over any of them, ``RNN`` over a
+cell or a list of cells (``StackedRNNCells``), and ConvLSTM1D/2D/3D.
+Returns are flattened to named ``(B, n, U)`` tensors (spatial dimensions
+folded into ``U``) so one comparator serves every layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from harness.tensors import NamedTensor
+from reference_cells import run_sequence
+from reference_cells.bidirectional import run_bidirectional
+from reference_cells.conv_lstm import run_conv_lstm
+from reference_cells.stacked import run_stacked_cells, split_stacked_weights
+
+BASIC = ("SimpleRNN", "LSTM", "GRU")
+CONV = {"ConvLSTM1D": 1, "ConvLSTM2D": 2, "ConvLSTM3D": 3}
+_STATE_NAMES = {"SimpleRNN": ["h"], "LSTM": ["h", "c"], "GRU": ["h"]}
+
+Reference = Callable[[Sequence[np.ndarray], np.ndarray, "np.ndarray | None", np.dtype], Any]
+
+
+@dataclass(frozen=True)
+class LayerReference:
+    """How to compute a layer's return with the reference, and how to name it."""
+
+    kind: str
+    run: Reference  # (weights, x, mask, dtype) -> what the Keras layer returns
+    names: tuple[str, ...]  # one per flattened returned array
+    n_sequences: int  # how many leading returned arrays are per-timestep outputs
+
+    def named(self, returned: Any, *, timesteps: int) -> dict[str, NamedTensor]:
+        arrays = flatten(returned)
+        if len(arrays) != len(self.names):
+            raise ValueError(f"{self.kind}: expected {len(self.names)} returned arrays, got {len(arrays)}")
+        out = {}
+        for k, (name, value) in enumerate(zip(self.names, arrays)):
+            value = np.asarray(value)
+            if k < self.n_sequences:
+                out[name] = NamedTensor(name, value.reshape(value.shape[0], value.shape[1], -1), np.arange(value.shape[1]))
+            else:
+                out[name] = NamedTensor(name, value.reshape(value.shape[0], 1, -1), np.array([timesteps - 1]))
+        return out
+
+
+def flatten(returned: Any) -> list[np.ndarray]:
+    if isinstance(returned, (list, tuple)):
+        return [a for item in returned for a in flatten(item)]
+    return [np.asarray(returned)]
+
+
+def reference_for(layer: Any) -> LayerReference | None:
+    """The reference for a Keras layer object, or None when there is none (yet)."""
+    kind = type(layer).__name__
+    config = layer.get_config()
+    seq = bool(config.get("return_sequences", False))
+    with_state = bool(config.get("return_state", False))
+    if kind in BASIC:
+        names = ("output", *(_STATE_NAMES[kind] if with_state else ()))
+        return LayerReference(
+            kind, lambda w, x, m, d: run_sequence(kind, x, w, config, mask=m, dtype=d).layer_return(), names, int(seq)
+        )
+    if kind == "Bidirectional":
+        inner = type(layer.forward_layer).__name__
+        if inner not in BASIC or type(layer.backward_layer).__name__ != inner:
+            return None
+        inner_config = layer.forward_layer.get_config()
+        backward_config = layer.backward_layer.get_config()
+        merge_mode = layer.merge_mode
+        seq = bool(inner_config.get("return_sequences", False))
+        with_state = bool(inner_config.get("return_state", False))
+        outputs = ("output_fwd", "output_bwd") if merge_mode is None else ("output",)
+        states = tuple(f"{s}_{d}" for d in ("fwd", "bwd") for s in _STATE_NAMES[inner]) if with_state else ()
+
+        def run_bi(w, x, m, d):
+            return run_bidirectional(inner, x, w, inner_config, merge_mode=merge_mode, mask=m,
+                                     backward_config=backward_config, dtype=d).layer_return()
+
+        return LayerReference(f"Bidirectional({inner})", run_bi, outputs + states, len(outputs) if seq else 0)
+    if kind == "RNN":
+        cells = list(getattr(layer.cell, "cells", [layer.cell]))
+        kinds = [type(c).__name__.removesuffix("Cell") for c in cells]
+        if any(k not in BASIC for k in kinds):
+            return None
+        cell_configs = [c.get_config() for c in cells]
+        states = tuple(f"{s}{i + 1}" for i, k in enumerate(kinds) for s in _STATE_NAMES[k]) if with_state else ()
+
+        def run_rnn(w, x, m, d):
+            per_cell = split_stacked_weights(kinds, w, cell_configs)
+            return run_stacked_cells(kinds, x, per_cell, cell_configs, config, mask=m, dtype=d).layer_return()
+
+        return LayerReference(f"RNN({','.join(kinds)})", run_rnn, ("output", *states), int(seq))
+    if kind in CONV:
+        rank = CONV[kind]
+        names = ("output", "h", "c") if with_state else ("output",)
+        return LayerReference(
+            kind, lambda w, x, m, d: run_conv_lstm(rank, x, w, config, mask=m, dtype=d).layer_return(), names, int(seq)
+        )
+    return None
