@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     sweep = sub.add_parser("sweep", help="Hypothesis-drawn cases per cell: Keras against the reference")
-    sweep.add_argument("--cells", type=_cells, default=("SimpleRNN", "LSTM", "GRU"), help="comma-separated: SimpleRNN,LSTM,GRU")
+    sweep.add_argument("--cells", type=_cells, default=("SimpleRNN", "LSTM", "GRU"),
+                       help="comma-separated: SimpleRNN,LSTM,GRU and Bidirectional,StackedRNN,ConvLSTM1D,ConvLSTM2D")
     sweep.add_argument("--examples", type=int, default=100, help="cases per cell (default 100)")
     sweep.add_argument("--seed", type=int, default=0, help="same seed, same cases and numbers (default 0)")
     sweep.add_argument("--max-timesteps", type=int, default=64, help="longest sequence drawn (default 64)")
@@ -79,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="run the sweep and every case in cases/, write an HTML drift report")
     report.add_argument("--examples", type=int, default=100, help="sweep cases per cell (default 100)")
     report.add_argument("--seed", type=int, default=7, help="default 7")
-    report.add_argument("--cells", type=_cells, default=("SimpleRNN", "LSTM", "GRU"))
+    report.add_argument("--cells", type=_cells,
+                        default=("SimpleRNN", "LSTM", "GRU", "Bidirectional", "StackedRNN", "ConvLSTM1D", "ConvLSTM2D"))
     report.add_argument("--max-timesteps", type=int, default=64)
     report.add_argument("--cases", type=Path, default=None, help="case files directory (default: the repository's cases/)")
     report.add_argument("--no-cases", action="store_true", help="sweep only")
@@ -131,11 +133,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from harness.parity import check_case
     from harness.runner import KerasRunner
 
+    from harness.family import TOKEN_PREFIX, FamilyRunner, FamilySpec, check_family
+
     try:
-        spec = CaseSpec.from_token(args.token)
+        family = args.token.startswith(TOKEN_PREFIX)
+        spec = FamilySpec.from_token(args.token) if family else CaseSpec.from_token(args.token)
     except (ValueError, TypeError) as exc:
         raise UsageError(f"token: {exc}") from None
-    outcome = check_case(spec, KerasRunner())
+    outcome = check_family(spec, FamilyRunner()) if family else check_case(spec, KerasRunner())
     result = outcome.result
     if outcome.records:
         frame = records_frame(outcome.records)

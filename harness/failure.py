@@ -21,9 +21,15 @@ def describe_data(spec: CaseSpec) -> str:
     )
 
 
-def failure_message(spec: CaseSpec, result: CaseResult, *, against: str = "reference") -> str:
-    """A multi-line message for a drifted or errored case."""
-    config = json.dumps(spec.layer.to_keras_config(), sort_keys=True)
+def failure_message(spec, result: CaseResult, *, against: str = "reference") -> str:
+    """A multi-line message for a drifted or errored case (a CaseSpec or a FamilySpec)."""
+    from harness.family import FamilySpec
+
+    if isinstance(spec, FamilySpec):
+        config_line, data_line = f"{spec.kind}({spec.layer})", spec.describe()
+    else:
+        config_line = f"{spec.layer.kind}({json.dumps(spec.layer.to_keras_config(), sort_keys=True)})"
+        data_line = describe_data(spec)
     if result.status == "error":
         head = f"{result.case_id}: error: {result.error}"
     elif result.first_tensor is None:
@@ -42,8 +48,8 @@ def failure_message(spec: CaseSpec, result: CaseResult, *, against: str = "refer
     return "\n".join(
         [
             head,
-            f"  config: {spec.layer.kind}({config})",
-            f"  data:   {describe_data(spec)}",
+            f"  config: {config_line}",
+            f"  data:   {data_line}",
             f"  replay: {spec.replay_command()}",
         ]
     )

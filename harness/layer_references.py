@@ -23,6 +23,7 @@ from reference_cells.stacked import run_stacked_cells, split_stacked_weights
 BASIC = ("SimpleRNN", "LSTM", "GRU")
 CONV = {"ConvLSTM1D": 1, "ConvLSTM2D": 2, "ConvLSTM3D": 3}
 _STATE_NAMES = {"SimpleRNN": ["h"], "LSTM": ["h", "c"], "GRU": ["h"]}
+_LOOP_KEYS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask")
 
 Reference = Callable[[Sequence[np.ndarray], np.ndarray, "np.ndarray | None", np.dtype], Any]
 
@@ -84,8 +85,18 @@ def reference_for(layer: Any) -> LayerReference | None:
                                      backward_config=backward_config, dtype=d).layer_return()
 
         return LayerReference(f"Bidirectional({inner})", run_bi, outputs + states, len(outputs) if seq else 0)
+    if kind == "RNN" and not hasattr(layer.cell, "cells"):
+        # RNN(single cell) is the plain layer: the cell's config plus the RNN's loop options.
+        cell_kind = type(layer.cell).__name__.removesuffix("Cell")
+        if cell_kind not in BASIC:
+            return None
+        merged = {**layer.cell.get_config(), **{k: config[k] for k in config if k in _LOOP_KEYS}}
+        names = ("output", *(_STATE_NAMES[cell_kind] if with_state else ()))
+        return LayerReference(f"RNN({cell_kind})",
+                              lambda w, x, m, d: run_sequence(cell_kind, x, w, merged, mask=m, dtype=d).layer_return(),
+                              names, int(seq))
     if kind == "RNN":
-        cells = list(getattr(layer.cell, "cells", [layer.cell]))
+        cells = list(layer.cell.cells)
         kinds = [type(c).__name__.removesuffix("Cell") for c in cells]
         if any(k not in BASIC for k in kinds):
             return None

@@ -77,15 +77,15 @@ def _shape_hint(got: tuple, spec: LayerSpec, batch: int | None, steps: int) -> s
     """The likely cause of a wrong output shape."""
     units = spec.units
     if spec.return_sequences and len(got) == 2:
-        return " (return_sequences=True ignored? return every timestep)"
+        return "return_sequences=True ignored (return every timestep)"
     if not spec.return_sequences and len(got) == 3:
-        return " (return_sequences=False ignored? return the last step only)"
+        return "return_sequences=False ignored (return the last step only)"
     if len(got) == 3 and batch is not None and got == (steps, batch, units) and steps != batch:
-        return " (time-major? Keras returns (batch, timesteps, units))"
+        return "time-major output (Keras returns batch first)"
     if got and got[-1] in (3 * units, 4 * units) and spec.kind in ("LSTM", "GRU"):
-        return " (the fused gate pre-activations instead of h?)"
+        return "the fused gate values returned instead of h"
     if batch is not None and got and got[0] != batch:
-        return " (the batch axis dropped or moved?)"
+        return "the batch axis dropped or moved"
     return ""
 
 
@@ -108,9 +108,10 @@ def _as_layer_return(value: Any, spec: LayerSpec, *, start: int, stop: int, batc
         expected = (batch, steps, spec.units) if sequence else (batch, spec.units)
         if array.ndim != len(expected) or any(e is not None and e != g for e, g in zip(expected, array.shape)):
             shown = ", ".join("batch" if e is None else str(e) for e in expected)
+            hint = _shape_hint(array.shape, spec, batch, steps) if name == "output" else ""
             raise PortCallError(
-                f"{name}: expected shape ({shown}) = ({'batch, timesteps, units' if sequence else 'batch, units'}), "
-                f"got {array.shape}{_shape_hint(array.shape, spec, batch, steps) if name == 'output' else ''}"
+                f"the port returned {name} of shape {array.shape}, expected ({shown}) = "
+                f"({'batch, timesteps, units' if sequence else 'batch, units'})" + (f"; likely cause: {hint}" if hint else "")
             )
     return name_return(value, spec, start=start, stop=stop)
 

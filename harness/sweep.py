@@ -19,7 +19,13 @@ from harness.generate import draw_examples
 from harness.parity import CaseOutcome, check_case
 from harness.runner import KerasRunner
 from harness.strategies import case_specs
+from harness.case_columns import spec_columns, spec_kind
+from harness.family import FAMILY_KINDS, FamilyRunner, FamilySpec, check_family, family_specs
 from reference_cells.layer_config import CELL_KINDS
+
+ALL_KINDS = CELL_KINDS + FAMILY_KINDS
+#: Family layers (Bidirectional, stacked cells, ConvLSTM) are drawn with shorter sequences.
+FAMILY_MAX_TIMESTEPS = 16
 
 
 @dataclass(frozen=True)
@@ -32,9 +38,9 @@ class SweepOptions:
     max_units: int = 32
 
     def __post_init__(self) -> None:
-        bad = [c for c in self.cells if c not in CELL_KINDS]
+        bad = [c for c in self.cells if c not in ALL_KINDS]
         if not self.cells or bad:
-            raise ValueError(f"--cells: unknown cell(s) {', '.join(bad) or '(none given)'}; expected some of {', '.join(CELL_KINDS)}")
+            raise ValueError(f"--cells: unknown cell(s) {', '.join(bad) or '(none given)'}; expected some of {', '.join(ALL_KINDS)}")
         for name in ("examples", "max_timesteps", "max_batch", "max_units"):
             value = getattr(self, name)
             if value < (0 if name == "examples" else 1):
@@ -60,10 +66,14 @@ class SweepResult:
         return [o for o in self.outcomes if o.result.status == "error"]
 
 
-def draw_cases(options: SweepOptions) -> list[CaseSpec]:
-    """The sweep's cases: deterministic for a given seed."""
-    cases: list[CaseSpec] = []
+def draw_cases(options: SweepOptions) -> list:
+    """The sweep's cases (CaseSpec or FamilySpec): deterministic for a given seed."""
+    cases: list = []
     for cell in options.cells:
+        if cell in FAMILY_KINDS:
+            strategy = family_specs(kinds=(cell,), max_timesteps=min(options.max_timesteps, FAMILY_MAX_TIMESTEPS))
+            cases += draw_examples(strategy, count=options.examples, seed=options.seed)
+            continue
         strategy = case_specs(
             kinds=[cell],
             max_timesteps=options.max_timesteps,
@@ -79,13 +89,17 @@ def run_sweep(options: SweepOptions, *, progress: bool = True, runner: KerasRunn
 
     cases = draw_cases(options)
     runner = runner or KerasRunner()
+    family_runner = FamilyRunner() if any(isinstance(c, FamilySpec) for c in cases) else None
     result = SweepResult(options)
     start = time.perf_counter()
     with tqdm(total=len(cases), desc="sweep", unit="case", disable=not progress, leave=False) as bar:
         try:
             for spec in cases:
-                result.outcomes.append(check_case(spec, runner))
-                bar.set_postfix_str(f"{spec.layer.kind} drift={len(result.drifted)} err={len(result.errors)}", refresh=False)
+                if isinstance(spec, FamilySpec):
+                    result.outcomes.append(check_family(spec, family_runner))
+                else:
+                    result.outcomes.append(check_case(spec, runner))
+                bar.set_postfix_str(f"{spec_kind(spec)} drift={len(result.drifted)} err={len(result.errors)}", refresh=False)
                 bar.update()
         except KeyboardInterrupt:
             result.interrupted = True  # keep what finished; the caller marks the output incomplete
@@ -121,8 +135,7 @@ def case_rows(outcomes: Iterable[CaseOutcome]) -> list[dict]:
     rows = []
     for o in outcomes:
         row = dataclasses.asdict(o.result)
-        row.update({f"layer.{k}": v for k, v in o.spec.layer.to_dict().items()})
-        row.update({k: v for k, v in o.spec.to_dict().items() if k != "layer"})
+        row.update(spec_columns(o.spec))
         row["replay"] = o.spec.replay_command()
         rows.append(row)
     return rows

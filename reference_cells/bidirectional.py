@@ -10,7 +10,11 @@ Semantics (keras/src/layers/rnn/bidirectional.py, Keras 3.15.1;
   so wrapping a layer that already has ``go_backwards=True`` without a
   ``backward_layer`` raises ``ValueError`` - it is not silently un-reversed.
 * ``zero_output_for_mask`` is forced to ``return_sequences`` on both
-  directions (l.137-143): masked steps of returned sequences are 0.
+  directions (l.137-143): masked steps of returned sequences are 0 - except
+  with ``unroll=True`` on the TF backend, whose zeroing uses the time-order
+  mask on processing-order outputs (see sequence.py): after the wrapper's flip
+  the backward half is 0 at the *mirrored* masked positions and carries values
+  at the masked ones [run, mirrored here].
 * Weights: ``Bidirectional.get_weights()`` is forward ``[K, R, b]`` then
   backward ``[K, R, b]``; split in halves (l.146-149).
 * ``initial_state``: ``half = len // 2``; the first half goes forward, the

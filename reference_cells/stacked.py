@@ -41,7 +41,8 @@ where every layer but the last has ``return_sequences=True``:
   ``(B, T)`` mask reaches every layer. It is **not** reversed for a
   ``go_backwards`` layer, whose outputs are in processing order: the next
   layer then masks the reversed sequence with the time-order mask (Keras
-  behaviour, mirrored here).
+  behaviour, mirrored here). Eager calls propagate it the same way: outputs
+  carry ``_keras_mask`` and the next call picks it up [run].
 * With ``return_state`` the sequence ``output`` (element 0) feeds the next layer.
 
 Both return traces with every per-step output and state, in processing order.

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from harness.case import CaseSpec
+from harness.case_columns import option_groups, spec_columns
 from harness.case_files import CaseFile, case_files, run_case_file
 from harness.check_output import render
 from harness.compare import StepRecord, records_frame
@@ -29,23 +30,6 @@ from harness.runner import KerasRunner
 from harness.sweep import SweepOptions, SweepResult, run_sweep
 
 SWEEP_SOURCE = "sweep"
-
-
-def option_groups(spec: CaseSpec) -> list[str]:
-    """The option groups a case belongs to (a case can be in several)."""
-    layer = spec.layer
-    groups = {
-        "masked": spec.mask != "none",
-        "go-backwards": layer.go_backwards,
-        "stateful": layer.stateful,
-        "initial-state": spec.initial_state,
-        "return-sequences": layer.return_sequences,
-        "unroll": layer.unroll,
-        "hard-sigmoid": "hard_sigmoid" in (layer.activation, layer.recurrent_activation),
-        "large-gain": spec.recurrent_gain > 1.0,
-    }
-    names = [name for name, on in groups.items() if on]
-    return names or ["plain"]
 
 
 def _pattern(records: list[StepRecord]) -> str:
@@ -79,8 +63,7 @@ def _case_row(spec: CaseSpec, result, records: list[StepRecord], *, source: str,
     row["groups"] = ",".join(option_groups(spec))
     row["pattern"] = _pattern(records)
     row["flags"] = ",".join(flags)
-    row.update({f"layer.{k}": v for k, v in spec.layer.to_dict().items()})
-    row.update({k: v for k, v in spec.to_dict().items() if k != "layer"})
+    row.update(spec_columns(spec))
     row["replay"] = replay
     return row
 
