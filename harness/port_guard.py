@@ -23,7 +23,8 @@ check records it and goes on with the next example):
   answer says how many were suppressed. Output written straight to file
   descriptors 1 and 2 (C ``printf``, ``os.write``) is not captured.
 
-Python ports run in this process: a port that crashes the interpreter
+Running in a worker thread, a port cannot install signal handlers (``signal.signal``
+works in the main thread only). Python ports run in this process: a port that crashes the interpreter
 (segfault in an extension, ``os._exit``) takes the check with it; run such code
 as a subprocess port (``--adapter subprocess``), whose crashes are reported.
 
