@@ -36,21 +36,22 @@ def check_port(
     max_timesteps: int = 32,
     adapter: str = "auto",
     method: str = "step",
+    timeout: float = 60.0,
     runner: KerasRunner | None = None,
     **options: Any,
 ) -> CheckReport:
     """Run the port check and return the report (no assertion).
 
     ``port`` is a callable or class, or a ``"file.py:name"`` / ``"module:name"``
-    string; ``options`` fix LayerSpec/CaseSpec fields (``units=32``,
+    string; ``timeout`` bounds every call into the port (seconds); ``options`` fix LayerSpec/CaseSpec fields (``units=32``,
     ``recurrent_activation="hard_sigmoid"``, ``mask="none"``...).
     """
     if isinstance(port, Port):
         wrapped = port
     elif isinstance(port, str):
-        wrapped = load_port(port, adapter=adapter, method=method)
+        wrapped = load_port(port, adapter=adapter, method=method, timeout=timeout)
     else:
-        wrapped = wrap_port(port, adapter=adapter, method=method)
+        wrapped = wrap_port(port, adapter=adapter, method=method, timeout=timeout)
     fixed = parse_layer_options(layer, [], None)
     fixed.update(options)
     check_options = CheckOptions(kind=layer, fixed=fixed, examples=examples, seed=seed, max_timesteps=max_timesteps)

@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--adapter", default="auto", choices=("auto", "function", "class", "step", "stepper", "subprocess"))
     check.add_argument("--method", default="step", help="the per-timestep method of a --adapter stepper port")
     check.add_argument("--port-accepts", default="", help="subprocess ports: comma-separated features, e.g. mask,initial_state")
-    check.add_argument("--timeout", type=float, default=60.0, help="seconds per subprocess call (default 60)")
+    check.add_argument("--timeout", type=float, default=60.0, help="seconds per call into the port, Python or subprocess (default 60)")
     check.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the answer as JSON")
     check.add_argument("--replay", action="append", default=[], metavar="TOKEN",
                        help="run exactly this example (a token from a previous answer) instead of drawing")
@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="check this layer against your port instead of the reference (repeatable)")
     model.add_argument("--adapter", default="auto", choices=("auto", "function", "class", "step", "stepper"))
     model.add_argument("--method", default="step")
+    model.add_argument("--timeout", type=float, default=60.0, help="seconds per call into a port (default 60)")
     model.add_argument("--timesteps", type=int, default=16, help="timesteps of random inputs (default 16)")
     model.add_argument("--seed", type=int, default=0)
     model.add_argument("--unsafe", action="store_true", help="allow Lambda layers (runs code from the file)")
@@ -311,7 +312,7 @@ def cmd_check_model(args: argparse.Namespace) -> int:
             name, sep, ref = pair.partition("=")
             if not sep or not name or not ref:
                 raise UsageError(f"--port {pair!r}: expected LAYER_NAME=PORT")
-            ports[name] = load_port(ref, adapter=args.adapter, method=args.method)
+            ports[name] = load_port(ref, adapter=args.adapter, method=args.method, timeout=args.timeout)
         if args.timesteps < 1:
             raise UsageError(f"--timesteps must be >= 1, got {args.timesteps}")
         report = check_model(args.model, inputs=inputs, ports=ports, unsafe=args.unsafe, seed=args.seed,
