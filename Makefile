@@ -10,7 +10,7 @@ WORKERS ?= 2
 SEED ?= 7
 EXAMPLES ?= 100
 
-.PHONY: report test sweep test-thorough clean
+.PHONY: report test sweep test-thorough bench clean
 
 report: $(STAMP)  ## the main job: sweep + every case in cases/ -> reports/<run-id>/index.html, reports/latest
 	$(BIN)/rnn-parity report --examples $(EXAMPLES) --seed $(SEED)
@@ -20,6 +20,9 @@ test: $(STAMP)  ## the test suite, as CI runs it
 
 test-thorough: $(STAMP)  ## long Hypothesis run (not in CI)
 	RNN_PARITY_PROFILE=thorough $(BIN)/python -m pytest -n $(WORKERS) -p no:cacheprovider
+
+bench: $(STAMP)  ## naive loop vs sweep on the same cases, diagnosis time, reference vs Keras; last line "speedup: <x>x"
+	$(BIN)/python bench/run.py
 
 sweep: $(STAMP)  ## the sweep alone, records in sweep-out/
 	$(BIN)/rnn-parity sweep --examples $(EXAMPLES) --seed $(SEED) --out sweep-out
