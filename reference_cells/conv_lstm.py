@@ -49,7 +49,7 @@ from reference_cells import activations
 from reference_cells.conventions import KERAS, LSTM_GATE_ORDER, Conventions
 from reference_cells.gates import bias_scale, split_gates
 from reference_cells.layer_config import LayerOptions, activation_name
-from reference_cells.sequence import SequenceTrace, _drive
+from reference_cells.sequence import SequenceTrace, StatefulSequence, _drive
 
 GATE_ORDER = LSTM_GATE_ORDER
 STATE_NAMES = ("h", "c")
@@ -351,7 +351,7 @@ def run_conv_lstm(
     )
 
 
-class StatefulConvLSTM:
+class StatefulConvLSTM(StatefulSequence):
     """A stateful ConvLSTM layer: like :class:`reference_cells.StatefulSequence`,
     successive calls continue from the previous call's final states."""
 
@@ -364,20 +364,11 @@ class StatefulConvLSTM:
         conventions: Conventions = KERAS,
         dtype: np.dtype | type = np.float64,
     ) -> None:
-        self.rank, self.weights, self.config = rank, list(weights), dict(config)
-        self.conventions, self.dtype = conventions, np.dtype(dtype)
-        self.states: tuple[np.ndarray, ...] | None = None
+        super().__init__(f"ConvLSTM{rank}D", weights, config, conventions=conventions, dtype=dtype)
+        self.rank = rank
 
-    def reset_states(self) -> None:
-        self.states = None
-
-    def __call__(
-        self, x: np.ndarray, *, mask: np.ndarray | None = None, initial_state: Sequence[np.ndarray] | None = None
-    ) -> SequenceTrace:
-        carried = self.states if self.conventions.state_carry == "keras" else None
-        trace = run_conv_lstm(
+    def _run(self, x: np.ndarray, *, mask, initial_state, carried_state) -> SequenceTrace:
+        return run_conv_lstm(
             self.rank, x, self.weights, self.config, mask=mask, initial_state=initial_state,
-            conventions=self.conventions, dtype=self.dtype, carried_state=carried,
+            conventions=self.conventions, dtype=self.dtype, carried_state=carried_state,
         )
-        self.states = trace.final_states
-        return trace

@@ -289,16 +289,13 @@ class StatefulSequence:
         self, x: np.ndarray, *, mask: np.ndarray | None = None, initial_state: Sequence[np.ndarray] | None = None
     ) -> SequenceTrace:
         carried = self.states if self.conventions.state_carry == "keras" else None
-        trace = run_sequence(
-            self.kind,
-            x,
-            self.weights,
-            self.config,
-            mask=mask,
-            initial_state=initial_state,
-            conventions=self.conventions,
-            dtype=self.dtype,
-            carried_state=carried,
-        )
+        trace = self._run(x, mask=mask, initial_state=initial_state, carried_state=carried)
         self.states = trace.final_states
         return trace
+
+    def _run(self, x: np.ndarray, *, mask, initial_state, carried_state) -> SequenceTrace:
+        """One call of the layer (subclasses swap in another layer, e.g. ConvLSTM)."""
+        return run_sequence(
+            self.kind, x, self.weights, self.config, mask=mask, initial_state=initial_state,
+            conventions=self.conventions, dtype=self.dtype, carried_state=carried_state,
+        )
