@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from harness.tensors import STATE_NAMES as _STATE_NAMES
 from harness.tensors import NamedTensor
 from reference_cells import run_sequence
 from reference_cells.bidirectional import run_bidirectional
@@ -22,7 +23,6 @@ from reference_cells.stacked import run_stacked_cells, split_stacked_weights
 
 BASIC = ("SimpleRNN", "LSTM", "GRU")
 CONV = {"ConvLSTM1D": 1, "ConvLSTM2D": 2, "ConvLSTM3D": 3}
-_STATE_NAMES = {"SimpleRNN": ["h"], "LSTM": ["h", "c"], "GRU": ["h"]}
 _LOOP_KEYS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask")
 
 Reference = Callable[[Sequence[np.ndarray], np.ndarray, "np.ndarray | None", np.dtype], Any]

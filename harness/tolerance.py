@@ -121,10 +121,15 @@ def _window_max(values: np.ndarray, before: int, after: int) -> np.ndarray:
     return windows.max(axis=-1)
 
 
+def _jitter(a: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``a`` in float64, each entry multiplied by ``1 + eps32*u``, ``u ~ U[-1, 1]``."""
+    a64 = np.asarray(a, dtype=np.float64)
+    return a64 * (1.0 + EPS32 * rng.uniform(-1.0, 1.0, a64.shape))
+
+
 def _perturbed(data: CaseData, rng: np.random.Generator) -> CaseData:
     def jitter(a: np.ndarray) -> np.ndarray:
-        a64 = np.asarray(a, dtype=np.float64)
-        return a64 * (1.0 + EPS32 * rng.uniform(-1.0, 1.0, a64.shape))
+        return _jitter(a, rng)
 
     return CaseData(
         spec=data.spec,
@@ -180,13 +185,8 @@ def measure_floor_of(
     reference = dict(run(weights, x, np.dtype(np.float64)))
     samples = [run(weights, x, np.dtype(np.float32))]
     rng = np.random.default_rng([seed, 0x5EED])
-
-    def jitter(a: np.ndarray) -> np.ndarray:
-        a64 = np.asarray(a, dtype=np.float64)
-        return a64 * (1.0 + EPS32 * rng.uniform(-1.0, 1.0, a64.shape))
-
     for _ in range(PERTURBATIONS):
-        samples.append(run([jitter(w) for w in weights], jitter(x), np.dtype(np.float64)))
+        samples.append(run([_jitter(w, rng) for w in weights], _jitter(x, rng), np.dtype(np.float64)))
     floor, scale = {}, {}
     for name, ref in reference.items():
         scale[name] = magnitude(ref.values)

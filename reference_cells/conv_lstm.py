@@ -188,30 +188,8 @@ class ConvOptions:
 
 
 def options_from_config(config: Mapping[str, Any]) -> LayerOptions:
-    """The RNN-loop options of a ConvLSTM layer, ``units`` = ``filters``.
-
-    Built directly rather than through ``LayerOptions.from_config``, whose
-    kinds are the dense cells; defaults as ConvLSTM's constructor
-    (recurrent_activation ``sigmoid``).
-    """
-    if "filters" not in config:
-        raise ValueError("ConvLSTM config has no 'filters'")
-    filters = int(config["filters"])
-    if filters < 1:
-        raise ValueError(f"filters must be >= 1, got {filters}")
-    return LayerOptions(
-        kind="ConvLSTM",
-        units=filters,
-        activation=activation_name(config.get("activation", "tanh")),
-        recurrent_activation=activation_name(config.get("recurrent_activation", "sigmoid")),
-        use_bias=bool(config.get("use_bias", True)),
-        return_sequences=bool(config.get("return_sequences", False)),
-        return_state=bool(config.get("return_state", False)),
-        go_backwards=bool(config.get("go_backwards", False)),
-        stateful=bool(config.get("stateful", False)),
-        unroll=bool(config.get("unroll", False)),
-        zero_output_for_mask=bool(config.get("zero_output_for_mask", False)),
-    )
+    """The RNN-loop options of a ConvLSTM layer (``units`` = ``filters``)."""
+    return LayerOptions.from_config("ConvLSTM", config)
 
 
 # ------------------------------------------------------------------ cell

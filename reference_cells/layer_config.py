@@ -13,7 +13,9 @@ from typing import Any, Mapping
 CELL_KINDS = ("SimpleRNN", "LSTM", "GRU")
 
 # Keras 3 defaults (simple_rnn.py, lstm.py, gru.py, rnn.py constructors).
-_DEFAULT_RECURRENT_ACTIVATION = {"SimpleRNN": None, "LSTM": "sigmoid", "GRU": "sigmoid"}
+_DEFAULT_RECURRENT_ACTIVATION = {"SimpleRNN": None, "LSTM": "sigmoid", "GRU": "sigmoid", "ConvLSTM": "sigmoid"}
+#: Where each kind keeps its state width (ConvLSTM layers call it ``filters``).
+_UNITS_KEY = {"SimpleRNN": "units", "LSTM": "units", "GRU": "units", "ConvLSTM": "filters"}
 
 
 #: Names Keras accepts that it serialises under another name (keras.activations.serialize).
@@ -64,13 +66,14 @@ class LayerOptions:
 
     @classmethod
     def from_config(cls, kind: str, config: Mapping[str, Any]) -> "LayerOptions":
-        if kind not in CELL_KINDS:
-            raise ValueError(f"unknown cell kind {kind!r}; expected one of {', '.join(CELL_KINDS)}")
-        if "units" not in config:
-            raise ValueError("layer config has no 'units'")
-        units = int(config["units"])
+        if kind not in _UNITS_KEY:
+            raise ValueError(f"unknown cell kind {kind!r}; expected one of {', '.join(_UNITS_KEY)}")
+        key = _UNITS_KEY[kind]
+        if key not in config:
+            raise ValueError(f"{kind} config has no {key!r}")
+        units = int(config[key])
         if units < 1:
-            raise ValueError(f"units must be >= 1, got {units}")
+            raise ValueError(f"{key} must be >= 1, got {units}")
 
         def act(key: str, default: str | None) -> str | None:
             return activation_name(config.get(key, default))
