@@ -24,7 +24,7 @@ from harness.port_guard import HUNG, first_non_finite
 from harness.reference import run_reference
 from harness.runner import KerasRunner
 from harness.spec import LayerSpec
-from harness.strategies import case_specs, layer_specs
+from harness.strategies import case_specs, check_chunks, layer_specs
 from hypothesis import strategies as st
 from harness.tolerance import measure_floor
 
@@ -151,6 +151,7 @@ def _draw(port: Port, options: CheckOptions, *, seed: int, count: int) -> list[C
     fixed = dict(options.fixed)
     layer_fixed = {k: v for k, v in fixed.items() if k in layer_fields}
     case_fixed = {k: v for k, v in fixed.items() if k not in layer_fields}
+    check_chunks(case_fixed, layer_fixed, options.max_timesteps)
     if not port.accepts_mask:
         case_fixed["mask"] = "none"
     if not port.accepts_initial_state:

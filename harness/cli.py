@@ -22,6 +22,17 @@ def _cells(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+def _seconds(text: str) -> float:
+    """A positive number of seconds (argparse names the option when this raises)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0 seconds, got {text}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors are one line and exit 2 (principle: no walls of text)."""
 
@@ -60,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--adapter", default="auto", choices=("auto", "function", "class", "step", "stepper", "subprocess"))
     check.add_argument("--method", default="step", help="the per-timestep method of a --adapter stepper port")
     check.add_argument("--port-accepts", default="", help="subprocess ports: comma-separated features, e.g. mask,initial_state")
-    check.add_argument("--timeout", type=float, default=60.0, help="seconds per call into the port, Python or subprocess (default 60)")
+    check.add_argument("--timeout", type=_seconds, default=60.0, help="seconds per call into the port, Python or subprocess (default 60)")
     check.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the answer as JSON")
     check.add_argument("--replay", action="append", default=[], metavar="TOKEN",
                        help="run exactly this example (a token from a previous answer) instead of drawing")
@@ -72,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="check this layer against your port instead of the reference (repeatable)")
     model.add_argument("--adapter", default="auto", choices=("auto", "function", "class", "step", "stepper"))
     model.add_argument("--method", default="step")
-    model.add_argument("--timeout", type=float, default=60.0, help="seconds per call into a port (default 60)")
+    model.add_argument("--timeout", type=_seconds, default=60.0, help="seconds per call into a port (default 60)")
     model.add_argument("--timesteps", type=int, default=16, help="timesteps of random inputs (default 16)")
     model.add_argument("--seed", type=int, default=0)
     model.add_argument("--unsafe", action="store_true", help="allow Lambda layers (runs code from the file)")
@@ -122,6 +133,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.out is not None:
         paths = write_outputs(result, args.out)
         print(f"records written to {paths[0].parent}/ ({', '.join(p.name for p in paths)})")
+    if result.interrupted:
+        print(f"rnn-parity: interrupted after {n} cases: the records cover only those "
+              "(provenance.json says complete: false)", file=sys.stderr)
+        return 130
     if result.drifted:
         return EXIT_DRIFT
     return EXIT_ERROR if result.errors else EXIT_OK
@@ -176,8 +191,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         if args.config is not None:
             try:
                 config = json.loads(args.config.read_text())
-            except (OSError, json.JSONDecodeError) as exc:
-                raise UsageError(f"--config {args.config}: {exc}") from None
+            except OSError as exc:
+                raise UsageError(f"--config {args.config}: {exc.strerror or exc}") from None
+            except json.JSONDecodeError as exc:
+                raise UsageError(f"--config {args.config}: not JSON ({exc}); expected a layer config as "
+                                 "json.dumps(layer.get_config()) writes it") from None
             if isinstance(config, dict) and "config" in config and isinstance(config["config"], dict):
                 config = config["config"]  # a serialized layer {"class_name": ..., "config": {...}}
             if not isinstance(config, dict):

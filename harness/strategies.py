@@ -63,6 +63,27 @@ def _check_positive(name: str, value: int) -> None:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
+def _check_applicable(kinds: tuple[str, ...], fixed: dict[str, Any]) -> None:
+    """Refuse fixed options that none of ``kinds`` has: silently ignoring them would test something else."""
+    if "reset_after" in fixed and "GRU" not in kinds:
+        raise ValueError(f"reset_after: only GRU has this option, not {'/'.join(kinds)}; drop it or use kind GRU")
+    if "recurrent_activation" in fixed and set(kinds) == {"SimpleRNN"}:
+        raise ValueError("recurrent_activation: SimpleRNN has no recurrent activation; drop it or use LSTM/GRU")
+
+
+def check_chunks(case_fixed: dict[str, Any], layer_fixed: dict[str, Any], max_timesteps: int) -> None:
+    """``chunks`` splits a stateful layer's sequence into calls; it means nothing otherwise."""
+    chunks = case_fixed.get("chunks", 1)
+    if chunks == 1:
+        return
+    _check_positive("chunks", chunks)
+    if not layer_fixed.get("stateful", False):
+        raise ValueError(f"chunks={chunks} needs a stateful layer; fix stateful=true too")
+    longest = case_fixed.get("timesteps", max_timesteps)
+    if chunks > longest:
+        raise ValueError(f"chunks={chunks} is more than timesteps={longest}; each chunk needs at least one step")
+
+
 def _value(fixed: dict[str, Any], name: str, strategy: st.SearchStrategy) -> st.SearchStrategy:
     return st.just(fixed[name]) if name in fixed else strategy
 
@@ -79,6 +100,7 @@ def layer_specs(
         raise ValueError(f"unknown LayerSpec option(s) {unknown}; expected some of {sorted(_LAYER_FIELDS)}")
     if "kind" in fixed:
         kinds = _check_kinds([fixed.pop("kind")])
+    _check_applicable(kinds, fixed)
 
     @st.composite
     def draw(d: st.DrawFn) -> LayerSpec:
@@ -141,6 +163,8 @@ def case_specs(
     _check_positive("max_batch", max_batch)
     case_fixed = {k: v for k, v in fixed.items() if k in _CASE_FIELDS}
     layer_fixed = {k: v for k, v in fixed.items() if k not in _CASE_FIELDS}
+    if layers is None:
+        check_chunks(case_fixed, layer_fixed, max_timesteps)
     if "mask" in case_fixed and case_fixed["mask"] not in MASK_MODES:
         raise ValueError(f"mask={case_fixed['mask']!r}: expected one of {list(MASK_MODES)}")
     recurrent_gains, input_scales = tuple(recurrent_gains), tuple(input_scales)

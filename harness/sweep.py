@@ -154,7 +154,8 @@ def write_outputs(result: SweepResult, out: Path) -> list[Path]:
         write_csv(pd.DataFrame(case_rows(result.outcomes)), out / "cases.csv"),
         write_csv(pd.DataFrame(summary_rows(result)), out / "summary.csv"),
         write_json(
-            provenance(seed=result.options.seed, options=dataclasses.asdict(result.options), seconds=round(result.seconds, 2)),
+            provenance(seed=result.options.seed, options=dataclasses.asdict(result.options), seconds=round(result.seconds, 2),
+                       complete=not result.interrupted),
             out / "provenance.json",
         ),
     ]

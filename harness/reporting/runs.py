@@ -8,6 +8,7 @@ overwrite each other; ``reports/latest`` is a symlink swapped atomically.
 from __future__ import annotations
 
 import os
+import shutil
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -67,13 +68,8 @@ def _images(data: ReportData, img_dir: Path, *, cells: list[str]) -> tuple[str |
     return heatmap, images
 
 
-def write_report(data: ReportData, *, root: Path = REPORTS_DIR, seed: int, cells: list[str], extra: dict | None = None) -> Path:
-    """Write every file of the run and point ``latest`` at it; returns the run directory."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    run_id = new_run_id(seed, root=root)
-    partial = root / f".{run_id}.partial"
-    partial.mkdir()
+def _write_run_files(data: ReportData, partial: Path, *, run_id: str, seed: int, cells: list[str],
+                     extra: dict | None) -> None:
     prov = provenance(seed=seed, run_id=run_id, complete=data.complete, hypothesis_profile="sweep (seeded, generate phase only)",
                       **(extra or {}))
     files = ["summary.md", "records.csv", "cases.csv", "ports.csv", "summary.csv", "provenance.json"]
@@ -93,6 +89,20 @@ def write_report(data: ReportData, *, root: Path = REPORTS_DIR, seed: int, cells
                      complete=data.complete)
     write_index_html(partial / "index.html", run_id=run_id, provenance=prov, cases=data.cases, ports=data.ports,
                      heatmap=heatmap, case_images=images, complete=data.complete, files=files)
+
+
+def write_report(data: ReportData, *, root: Path = REPORTS_DIR, seed: int, cells: list[str], extra: dict | None = None) -> Path:
+    """Write every file of the run and point ``latest`` at it; returns the run directory."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    run_id = new_run_id(seed, root=root)
+    partial = root / f".{run_id}.partial"
+    partial.mkdir()
+    try:
+        _write_run_files(data, partial, run_id=run_id, seed=seed, cells=cells, extra=extra)
+    except BaseException:  # Ctrl-C or a failure while writing: leave no half-written run behind
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     final = root / run_id
     os.replace(partial, final)
     link_tmp = root / f".{LATEST}.tmp"

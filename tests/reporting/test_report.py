@@ -145,3 +145,20 @@ def test_reports_dir_holds_only_its_readme_in_git():
     ignore = (REPO / ".gitignore").read_text()
     assert re.search(r"^/reports/\*$", ignore, re.M) and "!/reports/README.md" in ignore
     assert (REPO / "reports" / "README.md").is_file()
+
+
+#: Files that hold numbers, not timings or run ids: the same seed must give the same bytes.
+DETERMINISTIC_FILES = ("records.csv", "records.parquet", "cases.csv", "summary.csv")
+
+
+@pytest.mark.keras
+def test_same_seed_gives_byte_identical_record_files(tmp_path, capsys):
+    runs = []
+    for name in ("a", "b"):
+        argv = ["report", "--examples", "2", "--seed", "11", "--max-timesteps", "12", "--cells", "LSTM,GRU",
+                "--no-cases", "--out", str(tmp_path / name), "--no-progress"]
+        assert main(argv) == 0
+        runs.append((tmp_path / name / "latest").resolve())
+    capsys.readouterr()
+    for file in DETERMINISTIC_FILES:
+        assert (runs[0] / file).read_bytes() == (runs[1] / file).read_bytes(), file
