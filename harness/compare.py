@@ -38,7 +38,7 @@ class StepRecord:
     index: str  # "b,u" of the largest error
     floor: float
     tolerance: float
-    judged: bool  # False where float32 cannot follow the trajectory (see tolerance.CHAOS_FRACTION)
+    judged: bool  # False where float32 cannot follow the trajectory (amplification > tolerance.ILL_CONDITIONED)
     within: bool
 
 
