@@ -1,0 +1,153 @@
+"""Named causes for ports of Bidirectional, RNN over cells and ConvLSTM layers.
+
+Two kinds of candidates, all :class:`~harness.catalogue.Candidate` values whose
+conventions are :class:`~harness.layer_conventions.LayerConventions`:
+
+* the cell flags of :mod:`harness.catalogue` (``gate-order``, ``activation``,
+  ``bias``, ``gru-update-convention``, ``initial-state``, ``masking`` ...)
+  applied inside the family layer: to both halves of a Bidirectional, to every
+  cell of a stack, to the ConvLSTM cell (an LSTM cell with convolutions, same
+  gate blocks ``i,f,c,o``);
+* wrapper flags: ``time-direction`` for a Bidirectional's backward half,
+  ``state-order`` and ``merge-mode``.
+
+Loop faults (initial state, time direction, mask) are not offered for a stack
+of cells: :func:`reference_cells.stacked.run_stacked_cells` simulates cell
+conventions only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from harness.catalogue import FAMILIES, Candidate
+from harness.layer_conventions import LayerConventions
+from harness.spec import LayerSpec
+from reference_cells import Conventions
+
+#: Conventions fields that belong to the time loop, not to a cell's maths.
+LOOP_FIELDS = ("initial_state", "time_direction", "mask", "state_carry")
+_BASIC = ("SimpleRNN", "LSTM", "GRU")
+_CONV = ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
+
+
+def _proxy(kind: str, config: dict[str, Any], *, units: int, **loop: Any) -> LayerSpec:
+    """A LayerSpec with the cell options of ``config``: what the cell flags are generated from."""
+    activation = str(config.get("activation", "tanh"))
+    recurrent = config.get("recurrent_activation", "sigmoid") if kind != "SimpleRNN" else None
+    return LayerSpec(kind=kind, units=units, features=1, activation=activation,
+                     recurrent_activation=recurrent, use_bias=bool(config.get("use_bias", True)),
+                     reset_after=bool(config.get("reset_after", True)), **loop)
+
+
+def _loop(config: dict[str, Any]) -> dict[str, bool]:
+    return {k: bool(config.get(k, False)) for k in ("return_sequences", "return_state", "go_backwards",
+                                                      "zero_output_for_mask")}
+
+
+def _wrap(candidate: Candidate) -> Candidate:
+    return Candidate(candidate.flag, LayerConventions(cell=candidate.conventions), candidate.detail, candidate.fix)
+
+
+def _cell_candidates(spec: LayerSpec, *, loop_faults: bool, skip_flags: tuple[str, ...] = ()) -> Iterator[Candidate]:
+    for family in FAMILIES:
+        for candidate in family(spec):
+            if candidate.flag in skip_flags:
+                continue
+            if not loop_faults and set(candidate.conventions.differences()) & set(LOOP_FIELDS):
+                continue
+            yield _wrap(candidate)
+
+
+def bidirectional_time_direction(config: dict[str, Any]) -> Iterator[Candidate]:
+    """Symptom (Bidirectional): the forward half matches and the backward half is O(1) off
+    almost everywhere, its error mirrored in time: the port's backward half at t is Keras's at
+    T-1-t (left in processing order: not flipped back, or flipped twice), or the backward half
+    read the sequence forwards."""
+    if bool(config.get("return_sequences", False)):
+        yield Candidate(
+            "time-direction",
+            LayerConventions(cell=Conventions(time_direction="flipped")),
+            "your port leaves the backward half in its processing order (not flipped back to time order, or "
+            "flipped twice); Keras flips it, so position t is the backward output after reading x[T-1..t]",
+            "flip the backward layer's output sequence along time exactly once (y_bwd[:, ::-1]) before merging",
+        )
+    yield Candidate(
+        "time-direction",
+        LayerConventions(cell=Conventions(time_direction="ignored")),
+        "your port runs the backward half forwards (its input is not reversed)",
+        "run the backward layer on x[:, ::-1] (and the mask reversed), then flip its outputs back",
+    )
+
+
+def state_order(kind: str, inner: str, config: dict[str, Any]) -> Iterator[Candidate]:
+    """Symptom: the output matches everywhere; the returned states do not - each is another
+    state's value (Bidirectional LSTM states unpacked interleaved [h_f, h_b, c_f, c_b] where
+    Keras returns forward then backward, [h_f, c_f, h_b, c_b])."""
+    if kind == "Bidirectional" and inner == "LSTM" and bool(config.get("return_state", False)):
+        yield Candidate(
+            "state-order",
+            LayerConventions(state_order="interleaved"),
+            "your port returns the Bidirectional states interleaved [h_fwd, h_bwd, c_fwd, c_bwd]; "
+            "Keras returns the forward layer's then the backward layer's [h_fwd, c_fwd, h_bwd, c_bwd]",
+            "return [output, *forward_states, *backward_states] (and split initial_state the same way)",
+        )
+
+
+def merge_mode(kind: str, configured: str | None) -> Iterator[Candidate]:
+    """Symptom (Bidirectional): each half is right, the merged output is off from t=0 at every
+    step by a fixed relation (a sum where Keras averages is exactly twice Keras's output)."""
+    if kind != "Bidirectional" or configured not in ("sum", "ave", "mul"):
+        return
+    formulas = {"sum": "y_fwd + y_bwd", "ave": "(y_fwd + y_bwd) / 2", "mul": "y_fwd * y_bwd"}
+    for other in ("sum", "ave", "mul"):
+        if other != configured:
+            yield Candidate(
+                "merge-mode",
+                LayerConventions(merge_mode=other),
+                f"your port merges the halves as {other} ({formulas[other]}); the layer has merge_mode="
+                f"{configured!r} ({formulas[configured]})",
+                f"merge with {formulas[configured]}",
+            )
+
+
+def layer_candidates(layer: Any, *, with_mask: bool, with_initial_state: bool = False) -> list[Candidate]:
+    """Every single-fault candidate for a built Keras family layer (deduplicated)."""
+    kind = type(layer).__name__
+    config = layer.get_config()
+    out: list[Candidate] = []
+    if kind == "Bidirectional":
+        inner = type(layer.forward_layer).__name__
+        inner_config = layer.forward_layer.get_config()
+        loop = {**_loop(inner_config), "zero_output_for_mask": bool(inner_config.get("return_sequences", False)),
+                "go_backwards": False}
+        spec = _proxy(inner, inner_config, units=int(inner_config["units"]), **loop)
+        out += _cell_candidates(spec, loop_faults=True, skip_flags=("time-direction",))
+        out += bidirectional_time_direction(inner_config)
+        out += state_order(kind, inner, inner_config)
+        out += merge_mode(kind, layer.merge_mode)
+    elif kind == "RNN":
+        cells = list(getattr(layer.cell, "cells", [layer.cell]))
+        single = not hasattr(layer.cell, "cells")
+        for cell in cells:
+            cell_kind = type(cell).__name__.removesuffix("Cell")
+            if cell_kind in _BASIC:
+                cell_config = cell.get_config()
+                spec = _proxy(cell_kind, cell_config, units=int(cell_config["units"]), **_loop(config))
+                out += _cell_candidates(spec, loop_faults=single)
+    elif kind in _CONV:
+        spec = _proxy("LSTM", config, units=int(config["filters"]), **_loop(config))
+        out += _cell_candidates(spec, loop_faults=True)
+    unique: dict[str, Candidate] = {}
+    for candidate in out:
+        if candidate.flag == "masking" and not with_mask:
+            continue
+        if candidate.conventions.cell.initial_state == "zeros" and not with_initial_state:
+            continue
+        unique.setdefault(candidate.key, candidate)
+    return list(unique.values())
+
+
+def family_flag_docs() -> dict[str, str]:
+    """The symptom docstrings of the wrapper flags."""
+    return {"state-order": (state_order.__doc__ or "").strip(), "merge-mode": (merge_mode.__doc__ or "").strip()}
