@@ -291,16 +291,20 @@ def merge(parts: tuple[Candidate, ...]) -> Conventions | None:
 
 
 def flag_doc(flag: str) -> str:
-    """The symptom docstring of a flag."""
-    for family in FAMILIES:
-        probe = LayerSpec(kind="GRU", units=2, features=1, go_backwards=True, return_sequences=True, stateful=True)
-        for candidate in itertools.chain(family(probe), family(probe.replace(kind="LSTM"))):
-            if candidate.flag == flag:
-                return (family.__doc__ or "").strip()
+    """The symptom docstring of a flag (a cell flag's, then its form in a family layer, if any)."""
     from harness.family_catalogue import family_flag_docs  # imports this module
 
+    docs = []
+    probe = LayerSpec(kind="GRU", units=2, features=1, go_backwards=True, return_sequences=True, stateful=True)
+    for family in FAMILIES:
+        candidates_ = itertools.chain(family(probe), family(probe.replace(kind="LSTM")))
+        if any(candidate.flag == flag for candidate in candidates_):
+            docs.append((family.__doc__ or "").strip())
+            break
     if flag in family_flag_docs():
-        return family_flag_docs()[flag]
+        docs.append(family_flag_docs()[flag])
+    if docs:
+        return "\n".join(docs)
     if flag == "unexplained":
         return "No catalogue cause (single or pair) reproduces the port to the noise floor."
     raise ValueError(f"unknown flag {flag!r}; expected one of {', '.join(FLAGS)}")

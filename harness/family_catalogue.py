@@ -149,5 +149,6 @@ def layer_candidates(layer: Any, *, with_mask: bool, with_initial_state: bool = 
 
 
 def family_flag_docs() -> dict[str, str]:
-    """The symptom docstrings of the wrapper flags."""
-    return {"state-order": (state_order.__doc__ or "").strip(), "merge-mode": (merge_mode.__doc__ or "").strip()}
+    """The symptom docstrings of the wrapper flags (``time-direction``: its Bidirectional form)."""
+    return {"state-order": (state_order.__doc__ or "").strip(), "merge-mode": (merge_mode.__doc__ or "").strip(),
+            "time-direction": (bidirectional_time_direction.__doc__ or "").strip()}
