@@ -55,7 +55,7 @@ def check_port(
     ``port`` is a callable or class, or a ``"file.py:name"`` / ``"module:name"``
     string; ``timeout`` bounds every call into the port (seconds); ``options`` fix LayerSpec/CaseSpec fields (``units=32``,
     ``recurrent_activation="hard_sigmoid"``, ``mask="none"``...). For ``layer`` one of
-    Bidirectional, StackedRNN, ConvLSTM1D, ConvLSTM2D the options are
+    Bidirectional, StackedRNN, ConvLSTM1D/2D/3D the options are
     :data:`harness.family_check.OPTIONS` (``inner="LSTM"``, ``merge_mode="sum"``,
     ``filters=4``...) and ``runner`` is a :class:`~harness.family.FamilyRunner`.
     """

@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = sub.add_parser("sweep", help="Hypothesis-drawn cases per cell: Keras against the reference")
     sweep.add_argument("--cells", type=_cells, default=("SimpleRNN", "LSTM", "GRU"),
-                       help="comma-separated: SimpleRNN,LSTM,GRU and Bidirectional,StackedRNN,ConvLSTM1D,ConvLSTM2D")
+                       help="comma-separated: SimpleRNN,LSTM,GRU and Bidirectional,StackedRNN,ConvLSTM1D,ConvLSTM2D,ConvLSTM3D")
     sweep.add_argument("--examples", type=int, default=100, help="cases per cell (default 100)")
     sweep.add_argument("--seed", type=int, default=0, help="same seed, same cases and numbers (default 0)")
     sweep.add_argument("--max-timesteps", type=int, default=64, help="longest sequence drawn (default 64)")
@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="run a port against Keras and name the convention it gets wrong")
     check.add_argument("port", metavar="PORT", help="path/to/file.py:name, package.module:name, a command (--adapter subprocess), or a case file cases/NAME.json")
-    check.add_argument("--layer", choices=("SimpleRNN", "LSTM", "GRU", "Bidirectional", "StackedRNN", "ConvLSTM1D", "ConvLSTM2D"),
+    check.add_argument("--layer", choices=("SimpleRNN", "LSTM", "GRU", "Bidirectional", "StackedRNN", "ConvLSTM1D", "ConvLSTM2D",
+                                           "ConvLSTM3D"),
                        help="the Keras layer the port implements (StackedRNN = keras.layers.RNN over cells)")
     check.add_argument("--units", type=int, default=None, help="fix the number of units / ConvLSTM filters (default: drawn)")
     check.add_argument("--features", type=int, default=None, help="fix the number of input features / channels (default: drawn)")
@@ -83,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--examples", type=int, default=100, help="sweep cases per cell (default 100)")
     report.add_argument("--seed", type=int, default=7, help="default 7")
     report.add_argument("--cells", type=_cells,
-                        default=("SimpleRNN", "LSTM", "GRU", "Bidirectional", "StackedRNN", "ConvLSTM1D", "ConvLSTM2D"))
+                        default=("SimpleRNN", "LSTM", "GRU", "Bidirectional", "StackedRNN", "ConvLSTM1D", "ConvLSTM2D",
+                                 "ConvLSTM3D"))
     report.add_argument("--max-timesteps", type=int, default=64)
     report.add_argument("--cases", type=Path, default=None, help="case files directory (default: the repository's cases/)")
     report.add_argument("--no-cases", action="store_true", help="sweep only")
@@ -211,7 +213,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _check_family(args: argparse.Namespace) -> int:
-    """``check --layer Bidirectional|StackedRNN|ConvLSTM1D|ConvLSTM2D``: see harness/family_check.py."""
+    """``check --layer Bidirectional|StackedRNN|ConvLSTM1D|2D|3D``: see harness/family_check.py."""
     from harness.check_output import render
     from harness.family import FamilySpec
     from harness.family_check import FamilyCheckOptions, parse_family_options, run_family_check

@@ -188,7 +188,7 @@ def family_check_specs(
             weight_scale=scale, seed=seed),
         st.sampled_from(layers),
         value("batch", st.integers(1, max_batch)),
-        value("timesteps", st.integers(min(2, max_timesteps), max_timesteps)),
+        value("timesteps", st.integers(min(4, max_timesteps), max_timesteps)),
         value("mask", st.sampled_from(["mixed", "none"])),
         value("weight_scale", st.sampled_from(CHECK_WEIGHT_SCALES)),
         st.integers(0, 2**32 - 1),

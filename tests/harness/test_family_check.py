@@ -24,7 +24,7 @@ from reference_cells.bidirectional import run_bidirectional, split_bidirectional
 from reference_cells.conv_lstm import run_conv_lstm
 from reference_cells.stacked import run_stacked_cells, split_stacked_weights
 
-_RANK = {"ConvLSTM1D": 1, "ConvLSTM2D": 2}
+_RANK = {"ConvLSTM1D": 1, "ConvLSTM2D": 2, "ConvLSTM3D": 3}
 
 
 def reference_port(kind: str, conventions: LayerConventions = KERAS_LAYER):
@@ -83,6 +83,7 @@ INJECTED = [
      LayerConventions(cell=Conventions(kernel_layout="recurrent-transposed")), "kernel-layout"),
     ("conv1d-backwards-flipped", "ConvLSTM1D", dict(CONV, go_backwards=True),
      LayerConventions(cell=Conventions(time_direction="flipped")), "time-direction"),
+    ("conv3d-bias-double", "ConvLSTM3D", dict(CONV, side=3), LayerConventions(cell=Conventions(bias="double")), "bias"),
     ("stack-gate-order", "StackedRNN", STACK, LayerConventions(cell=Conventions(gate_order="ifoc")), "gate-order"),
     ("stack-gru-update", "StackedRNN", dict(STACK, cells=["GRU", "GRU"], reset_after=True),
      LayerConventions(cell=Conventions(gru_update="swapped")), "gru-update-convention"),
