@@ -204,3 +204,18 @@ def test_cli_family_bad_input_is_one_line(argv, message, capsys):
     assert main(["check", port, "--layer", "Bidirectional", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.keras
+def test_pytest_plugin_routes_family_layers_to_a_family_runner():
+    from harness.pytest_plugin import RnnParity
+
+    helper = RnnParity()
+    report = helper.assert_matches(reference_port("ConvLSTM1D"), layer="ConvLSTM1D", examples=2, max_timesteps=6,
+                                   **CONV)
+    assert report.verdict == "match" and helper._runner is None  # no cell runner was built
+
+
+def test_family_check_refuses_a_cell_runner():
+    with pytest.raises(ValueError, match="FamilyRunner"):
+        check_port(reference_port("Bidirectional"), layer="Bidirectional", runner=object(), **BI_LSTM)

@@ -145,3 +145,22 @@ def test_reports_dir_holds_only_its_readme_in_git():
     ignore = (REPO / ".gitignore").read_text()
     assert re.search(r"^/reports/\*$", ignore, re.M) and "!/reports/README.md" in ignore
     assert (REPO / "reports" / "README.md").is_file()
+
+
+def test_representative_example_of_a_family_port_case():
+    """Family cases have no layer.return_sequences column: the recipe says whether they return sequences."""
+    import json as _json
+
+    import pandas as _pd
+
+    from harness.reporting.examples import representative_example
+
+    def recipe(seq: bool) -> str:
+        return _json.dumps({"family": "ConvLSTM2D", "kwargs": {"return_sequences": seq}})
+
+    cases = _pd.DataFrame([
+        {"source": "bi", "status": "drift", "case_id": "last-only", "timesteps": 20, "first_t": 19, "layer.config": recipe(False)},
+        {"source": "bi", "status": "drift", "case_id": "sequence", "timesteps": 8, "first_t": 0, "layer.config": recipe(True)},
+        {"source": "bi", "status": "pass", "case_id": "passing", "timesteps": 30, "first_t": None, "layer.config": recipe(True)},
+    ])
+    assert representative_example(cases, "bi") == "sequence"
