@@ -22,13 +22,12 @@ from typing import Any, Iterator
 
 from harness.catalogue import FAMILIES, Candidate
 from harness.layer_conventions import LayerConventions
+from harness.layer_references import BASIC, CONV
 from harness.spec import LayerSpec
 from reference_cells import Conventions
 
 #: Conventions fields that belong to the time loop, not to a cell's maths.
 LOOP_FIELDS = ("initial_state", "time_direction", "mask", "state_carry")
-_BASIC = ("SimpleRNN", "LSTM", "GRU")
-_CONV = ("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
 
 
 def _proxy(kind: str, config: dict[str, Any], *, units: int, **loop: Any) -> LayerSpec:
@@ -131,11 +130,11 @@ def layer_candidates(layer: Any, *, with_mask: bool, with_initial_state: bool = 
         single = not hasattr(layer.cell, "cells")
         for cell in cells:
             cell_kind = type(cell).__name__.removesuffix("Cell")
-            if cell_kind in _BASIC:
+            if cell_kind in BASIC:
                 cell_config = cell.get_config()
                 spec = _proxy(cell_kind, cell_config, units=int(cell_config["units"]), **_loop(config))
                 out += _cell_candidates(spec, loop_faults=single)
-    elif kind in _CONV:
+    elif kind in CONV:
         spec = _proxy("LSTM", config, units=int(config["filters"]), **_loop(config))
         out += _cell_candidates(spec, loop_faults=True)
     unique: dict[str, Candidate] = {}

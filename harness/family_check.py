@@ -45,7 +45,7 @@ from harness.family import FAMILY_KINDS, MERGE_MODES, FamilyRunner, FamilySpec
 from harness.family_catalogue import layer_candidates
 from harness.generate import draw_examples
 from harness.layer_conventions import LayerConventions
-from harness.layer_references import LayerReference, flatten, reference_for
+from harness.layer_references import BASIC, CONV, LayerReference, flatten, reference_for
 from harness.port import Port, PortCallError, describe_return
 from harness.port_guard import HUNG, checked_array, first_difference, first_non_finite
 from harness.tensors import NamedTensor
@@ -53,8 +53,7 @@ from harness.tolerance import NoiseFloor, measure_floor_of
 
 #: Layers the family port check covers.
 CHECK_FAMILY_KINDS = FAMILY_KINDS
-_BASIC = ("SimpleRNN", "LSTM", "GRU")
-_RANK = {"ConvLSTM1D": 1, "ConvLSTM2D": 2, "ConvLSTM3D": 3}
+_RANK = CONV  # ConvLSTM kind -> rank
 _ACTIVATIONS = ("tanh", "tanh", "sigmoid", "softsign")
 _GATES = ("sigmoid", "hard_sigmoid")
 #: Well-conditioned weights for diagnosis (weights ~ N(0, scale^2 / fan_in)).
@@ -65,8 +64,7 @@ _COMMON = ("return_sequences", "return_state", "activation", "recurrent_activati
 OPTIONS = {
     "Bidirectional": (*_COMMON, "inner", "merge_mode", "reset_after"),
     "StackedRNN": (*_COMMON, "cells", "go_backwards", "reset_after"),
-    **{kind: (*_COMMON, "filters", "kernel_size", "padding", "strides", "side", "go_backwards")
-       for kind in _RANK if kind in FAMILY_KINDS},
+    **{kind: (*_COMMON, "filters", "kernel_size", "padding", "strides", "side", "go_backwards") for kind in _RANK},
 }
 DATA_OPTIONS = ("batch", "timesteps", "mask", "weight_scale")
 
@@ -93,10 +91,10 @@ class FamilyCheckOptions:
             raise ValueError(f"unknown option(s) for {self.kind}: {', '.join(unknown)}; expected some of "
                              f"{', '.join(sorted(known))}")
         fixed = self.fixed
-        if "inner" in fixed and fixed["inner"] not in _BASIC:
-            raise ValueError(f"inner={fixed['inner']!r} is not one of {', '.join(_BASIC)}")
-        if "cells" in fixed and (not fixed["cells"] or any(c not in _BASIC for c in fixed["cells"])):
-            raise ValueError(f"cells={fixed['cells']!r}: expected a non-empty list of {', '.join(_BASIC)}")
+        if "inner" in fixed and fixed["inner"] not in BASIC:
+            raise ValueError(f"inner={fixed['inner']!r} is not one of {', '.join(BASIC)}")
+        if "cells" in fixed and (not fixed["cells"] or any(c not in BASIC for c in fixed["cells"])):
+            raise ValueError(f"cells={fixed['cells']!r}: expected a non-empty list of {', '.join(BASIC)}")
         if "merge_mode" in fixed and fixed["merge_mode"] not in MERGE_MODES:
             raise ValueError(f"merge_mode={fixed['merge_mode']!r} is not one of {MERGE_MODES}")
         if fixed.get("mask", "none") not in ("none", "mixed"):
@@ -149,12 +147,12 @@ def _layer_recipe(draw: st.DrawFn, kind: str, fixed: Mapping[str, Any], max_unit
 
     recipe: dict[str, Any] = {"family": kind}
     if kind == "Bidirectional":
-        inner = pick("inner", st.sampled_from(_BASIC))
+        inner = pick("inner", st.sampled_from(BASIC))
         recipe.update(inner=inner, inner_kwargs={**cell(inner), "return_sequences": seq, "return_state": state},
                       merge_mode=pick("merge_mode", st.sampled_from(MERGE_MODES)))
         shape: tuple[int, ...] = (pick("features", st.integers(1, 5)),)
     elif kind == "StackedRNN":
-        cells = list(pick("cells", st.lists(st.sampled_from(_BASIC), min_size=2, max_size=3)))
+        cells = list(pick("cells", st.lists(st.sampled_from(BASIC), min_size=2, max_size=3)))
         recipe.update(cells=cells, cell_kwargs=[cell(k) for k in cells],
                       rnn_kwargs={"return_sequences": seq, "return_state": state,
                                   "go_backwards": pick("go_backwards", st.booleans())})

@@ -31,6 +31,9 @@ exercised on masked inputs; one that accepts ``initial_state`` gets the list of
 initial states in Keras order. Ports that accept neither are checked without
 them, and the answer says what was not exercised.
 
+Ports of Bidirectional, RNN over cells and ConvLSTM layers are ``function`` or
+``class`` ports with the family layer's arrays: see :mod:`harness.family_check`.
+
 Every call into the port goes through a :class:`~harness.port_guard.PortGuard`
 (time limit, captured prints, exceptions, ``sys.exit``, inputs modified in
 place), and the first example is run twice to catch nondeterminism; a
