@@ -11,9 +11,9 @@ conventions are :class:`~harness.layer_conventions.LayerConventions`:
 * wrapper flags: ``time-direction`` for a Bidirectional's backward half,
   ``state-order`` and ``merge-mode``.
 
-Loop faults (initial state, time direction, mask) are not offered for a stack
-of cells: :func:`reference_cells.stacked.run_stacked_cells` simulates cell
-conventions only.
+For a stack of cells the loop faults are offered except the two
+:func:`reference_cells.stacked.run_stacked_cells` cannot simulate (the JAX
+masked-output rule, stateful carry).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from harness.layer_references import BASIC, CONV
 from harness.spec import LayerSpec
 from reference_cells import Conventions
 
-#: Conventions fields that belong to the time loop, not to a cell's maths.
-LOOP_FIELDS = ("initial_state", "time_direction", "mask", "state_carry")
+#: Loop conventions a stack of cells cannot simulate (see reference_cells/stacked.py).
+UNSIMULATED_STACK_LOOP = {"mask": "state", "state_carry": "reset"}
 
 
 def _proxy(kind: str, config: dict[str, Any], *, units: int, **loop: Any) -> LayerSpec:
@@ -48,12 +48,13 @@ def _wrap(candidate: Candidate) -> Candidate:
     return Candidate(candidate.flag, LayerConventions(cell=candidate.conventions), candidate.detail, candidate.fix)
 
 
-def _cell_candidates(spec: LayerSpec, *, loop_faults: bool, skip_flags: tuple[str, ...] = ()) -> Iterator[Candidate]:
+def _cell_candidates(spec: LayerSpec, *, stack: bool = False, skip_flags: tuple[str, ...] = ()) -> Iterator[Candidate]:
     for family in FAMILIES:
         for candidate in family(spec):
             if candidate.flag in skip_flags:
                 continue
-            if not loop_faults and set(candidate.conventions.differences()) & set(LOOP_FIELDS):
+            diff = candidate.conventions.differences()
+            if stack and any(diff.get(k) == v for k, v in UNSIMULATED_STACK_LOOP.items()):
                 continue
             yield _wrap(candidate)
 
@@ -121,7 +122,7 @@ def layer_candidates(layer: Any, *, with_mask: bool, with_initial_state: bool = 
         loop = {**_loop(inner_config), "zero_output_for_mask": bool(inner_config.get("return_sequences", False)),
                 "go_backwards": False}
         spec = _proxy(inner, inner_config, units=int(inner_config["units"]), **loop)
-        out += _cell_candidates(spec, loop_faults=True, skip_flags=("time-direction",))
+        out += _cell_candidates(spec, skip_flags=("time-direction",))
         out += bidirectional_time_direction(inner_config)
         out += state_order(kind, inner, inner_config)
         out += merge_mode(kind, layer.merge_mode)
@@ -133,10 +134,10 @@ def layer_candidates(layer: Any, *, with_mask: bool, with_initial_state: bool = 
             if cell_kind in BASIC:
                 cell_config = cell.get_config()
                 spec = _proxy(cell_kind, cell_config, units=int(cell_config["units"]), **_loop(config))
-                out += _cell_candidates(spec, loop_faults=single)
+                out += _cell_candidates(spec, stack=not single)
     elif kind in CONV:
         spec = _proxy("LSTM", config, units=int(config["filters"]), **_loop(config))
-        out += _cell_candidates(spec, loop_faults=True)
+        out += _cell_candidates(spec)
     unique: dict[str, Candidate] = {}
     for candidate in out:
         if candidate.flag == "masking" and not with_mask:

@@ -65,10 +65,9 @@ def flatten(returned: Any) -> list[np.ndarray]:
 def reference_for(layer: Any, *, conventions: LayerConventions = KERAS_LAYER) -> LayerReference | None:
     """The reference for a Keras layer object, or None when there is none (yet).
 
-    ``conventions.cell`` applies to every cell; its loop fields (initial state,
-    time direction, mask, state carry) are not simulated for a stack of cells
-    (ValueError from :func:`run_stacked_cells`). The wrapper fields apply to
-    Bidirectional only.
+    ``conventions.cell`` applies to every cell and the time loop (for a stack of
+    cells not ``mask="state"`` or ``state_carry``: ValueError from
+    :func:`run_stacked_cells`). The wrapper fields apply to Bidirectional only.
     """
     kind = type(layer).__name__
     cell = conventions.cell
