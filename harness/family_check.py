@@ -50,6 +50,7 @@ from harness.port import Port, PortCallError, describe_return
 from harness.port_guard import HUNG, checked_array, first_difference, first_non_finite
 from harness.tensors import NamedTensor
 from harness.tolerance import NoiseFloor, measure_floor_of
+from reference_cells import activations
 
 #: Layers the family port check covers.
 CHECK_FAMILY_KINDS = FAMILY_KINDS
@@ -99,6 +100,23 @@ class FamilyCheckOptions:
             raise ValueError(f"merge_mode={fixed['merge_mode']!r} is not one of {MERGE_MODES}")
         if fixed.get("mask", "none") not in ("none", "mixed"):
             raise ValueError(f"mask={fixed['mask']!r} is not one of none, mixed")
+        for name in ("units", "features", "kernel_size", "strides", "side", "batch", "timesteps"):
+            value = fixed.get(name, 1)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        for name in ("return_sequences", "return_state", "use_bias", "reset_after", "go_backwards"):
+            if not isinstance(fixed.get(name, False), bool):
+                raise ValueError(f"{name} must be true or false, got {fixed[name]!r}")
+        if fixed.get("padding", "valid") not in ("valid", "same"):
+            raise ValueError(f"padding={fixed['padding']!r} is not one of valid, same")
+        if fixed.get("side", 99) < fixed.get("kernel_size", 1) and fixed.get("padding") == "valid":
+            raise ValueError(f"side={fixed['side']} is smaller than kernel_size={fixed['kernel_size']} with padding='valid'")
+        for name in ("activation", "recurrent_activation"):
+            if name in fixed:
+                activations.get(fixed[name])  # a ValueError naming the activation
+        scale = fixed.get("weight_scale", 1.0)
+        if not isinstance(scale, (int, float)) or isinstance(scale, bool) or scale <= 0:
+            raise ValueError(f"weight_scale must be a positive number, got {scale!r}")
 
 
 def parse_family_options(kind: str, pairs: list[str]) -> dict[str, Any]:
@@ -166,7 +184,8 @@ def _layer_recipe(draw: st.DrawFn, kind: str, fixed: Mapping[str, Any], max_unit
                             "activation": activation, "recurrent_activation": gate, "use_bias": use_bias,
                             "return_sequences": seq, "return_state": state,
                             "go_backwards": pick("go_backwards", st.booleans())}
-        side = pick("side", st.integers(max(3, kernel), 5 if rank < 3 else 4))
+        low = max(3, kernel)
+        side = pick("side", st.integers(low, max(low, 5 if rank < 3 else 4)))
         shape = (*(side,) * rank, pick("features", st.integers(1, 3)))
     return json.dumps(recipe, sort_keys=True), shape
 

@@ -164,6 +164,13 @@ def test_family_options_are_validated():
         FamilyCheckOptions(kind="Bidirectional", fixed={"inner": "Dense"})
     with pytest.raises(ValueError, match="merge_mode"):
         FamilyCheckOptions(kind="Bidirectional", fixed={"merge_mode": "max"})
+    for bad, message in [({"units": 0}, "units must be a positive integer"),
+                         ({"return_state": "yes"}, "return_state must be true or false"),
+                         ({"padding": "full"}, "padding"),
+                         ({"activation": "swishy"}, "swishy"),
+                         ({"side": 2, "kernel_size": 3, "padding": "valid"}, "smaller than kernel_size")]:
+        with pytest.raises(ValueError, match=message):
+            FamilyCheckOptions(kind="ConvLSTM2D", fixed=bad)
 
 
 def test_family_flags_have_symptom_docs():
