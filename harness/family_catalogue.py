@@ -63,8 +63,18 @@ def bidirectional_time_direction(config: dict[str, Any]) -> Iterator[Candidate]:
     """Symptom (Bidirectional): the forward half matches and the backward half is O(1) off
     almost everywhere, its error mirrored in time: the port's backward half at t is Keras's at
     T-1-t (left in processing order: not flipped back, or flipped twice), or the backward half
-    read the sequence forwards."""
-    if bool(config.get("return_sequences", False)):
+    read the sequence forwards; without return_sequences, the backward half of the last output
+    is the one after reading x[T-1] only (taken from the wrong end of the sequence)."""
+    if not bool(config.get("return_sequences", False)):
+        yield Candidate(
+            "time-direction",
+            LayerConventions(backward_last="first-step"),
+            "your port takes the backward half's last output from the wrong end: y_bwd[:, -1] of its time-ordered "
+            "sequence (after reading x[T-1] only); Keras returns the backward layer's final output (after reading "
+            "x[T-1..0])",
+            "use the backward layer's final output: y_bwd[:, 0] of the time-ordered sequence (its last processed step)",
+        )
+    else:
         yield Candidate(
             "time-direction",
             LayerConventions(cell=Conventions(time_direction="flipped")),

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from reference_cells import KERAS, Conventions
-from reference_cells.bidirectional import MERGE_MODES, STATE_ORDERS
+from reference_cells.bidirectional import BACKWARD_LASTS, MERGE_MODES, STATE_ORDERS
 
 #: ``merge_mode`` value meaning "the layer's own merge mode".
 AS_CONFIGURED = "as-configured"
@@ -37,15 +37,20 @@ class LayerConventions:
             states (``[h_f, c_f, h_b, c_b]``), ``"interleaved"`` ``[h_f, h_b, c_f, c_b]``.
         merge_mode: Bidirectional only: the merge the implementation applies,
             :data:`AS_CONFIGURED` for the layer's own.
+        backward_last: Bidirectional only, without return_sequences: ``"keras"`` (the
+            backward half's final output) or ``"first-step"`` (its first processed one).
     """
 
     cell: Conventions = KERAS
     state_order: str = "keras"
     merge_mode: str | None = AS_CONFIGURED
+    backward_last: str = "keras"
 
     def __post_init__(self) -> None:
         if self.state_order not in STATE_ORDERS:
             raise ValueError(f"state_order={self.state_order!r} is not one of {', '.join(STATE_ORDERS)}")
+        if self.backward_last not in BACKWARD_LASTS:
+            raise ValueError(f"backward_last={self.backward_last!r} is not one of {', '.join(BACKWARD_LASTS)}")
         if self.merge_mode != AS_CONFIGURED and self.merge_mode not in MERGE_MODES:
             raise ValueError(f"merge_mode={self.merge_mode!r} is not one of {MERGE_MODES}")
 
@@ -55,6 +60,8 @@ class LayerConventions:
             diff["state_order"] = self.state_order
         if self.merge_mode != AS_CONFIGURED:
             diff["merge_mode"] = self.merge_mode
+        if self.backward_last != "keras":
+            diff["backward_last"] = self.backward_last
         return diff
 
     def is_keras(self) -> bool:

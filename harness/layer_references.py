@@ -94,7 +94,8 @@ def reference_for(layer: Any, *, conventions: LayerConventions = KERAS_LAYER) ->
         def run_bi(w, x, m, d):
             return run_bidirectional(inner, x, w, inner_config, merge_mode=merge_mode, mask=m,
                                      backward_config=backward_config, conventions=cell,
-                                     state_order=conventions.state_order, dtype=d).layer_return()
+                                     state_order=conventions.state_order,
+                                     backward_last=conventions.backward_last, dtype=d).layer_return()
 
         return LayerReference(f"Bidirectional({inner})", run_bi, outputs + states, len(outputs) if seq else 0)
     if kind == "RNN" and not hasattr(layer.cell, "cells"):

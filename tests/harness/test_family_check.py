@@ -36,7 +36,7 @@ def reference_port(kind: str, conventions: LayerConventions = KERAS_LAYER):
             return run_bidirectional(
                 inner, x, weights, inner_config, merge_mode=conventions.merge_mode_for(merge_mode), mask=mask,
                 backward_config=back[1], conventions=conventions.cell, state_order=conventions.state_order,
-                dtype=np.float32).layer_return()
+                backward_last=conventions.backward_last, dtype=np.float32).layer_return()
         if kind == "StackedRNN":
             cells = config["cell"]["config"]["cells"]
             kinds = [c["class_name"] for c in cells]
@@ -71,6 +71,8 @@ INJECTED = [
      "time-direction"),
     ("bi-backward-read-forwards", "Bidirectional", BI_LSTM,
      LayerConventions(cell=Conventions(time_direction="ignored")), "time-direction"),
+    ("bi-last-output-wrong-end", "Bidirectional", dict(BI_LSTM, return_sequences=False, return_state=False),
+     LayerConventions(backward_last="first-step"), "time-direction"),
     ("bi-states-interleaved", "Bidirectional", BI_LSTM, LayerConventions(state_order="interleaved"), "state-order"),
     ("bi-mul-as-sum", "Bidirectional", BI_GRU, LayerConventions(merge_mode="sum"), "merge-mode"),
     ("bi-mask-ignored", "Bidirectional", dict(BI_LSTM, mask="mixed"), LayerConventions(cell=Conventions(mask="ignore")),
@@ -232,3 +234,19 @@ def test_pytest_plugin_routes_family_layers_to_a_family_runner():
 def test_family_check_refuses_a_cell_runner():
     with pytest.raises(ValueError, match="FamilyRunner"):
         check_port(reference_port("Bidirectional"), layer="Bidirectional", runner=object(), **BI_LSTM)
+
+
+def test_backward_last_first_step_is_the_output_after_reading_the_last_input_only():
+    """The simulated 'last output from the wrong end' bug, against an independent computation."""
+    from reference_cells import run_sequence
+
+    rng = np.random.default_rng(2)
+    config = {"units": 3, "activation": "tanh", "recurrent_activation": "sigmoid"}
+    weights = [rng.normal(0, 0.5, shape) for shape in ((2, 12), (3, 12), (12,))] * 2
+    x = rng.standard_normal((2, 6, 2))
+    wrong = run_bidirectional("LSTM", x, weights, config, backward_last="first-step").output
+    only_last = run_sequence("LSTM", x[:, -1:], weights[3:], {**config, "go_backwards": True}).last_output
+    np.testing.assert_allclose(wrong[:, 3:], only_last, rtol=0, atol=1e-14)
+    right = run_bidirectional("LSTM", x, weights, config).output
+    np.testing.assert_array_equal(wrong[:, :3], right[:, :3])
+    assert np.abs(wrong[:, 3:] - right[:, 3:]).max() > 1e-3
