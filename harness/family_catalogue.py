@@ -90,17 +90,27 @@ def bidirectional_time_direction(config: dict[str, Any]) -> Iterator[Candidate]:
     )
 
 
-def state_order(kind: str, inner: str, config: dict[str, Any]) -> Iterator[Candidate]:
+def state_order(kind: str, inner: str, config: dict[str, Any], *, has_lstm: bool = False) -> Iterator[Candidate]:
     """Symptom: the output matches everywhere; the returned states do not - each is another
     state's value (Bidirectional LSTM states unpacked interleaved [h_f, h_b, c_f, c_b] where
-    Keras returns forward then backward, [h_f, c_f, h_b, c_b])."""
-    if kind == "Bidirectional" and inner == "LSTM" and bool(config.get("return_state", False)):
+    Keras returns forward then backward, [h_f, c_f, h_b, c_b]; or an LSTM/ConvLSTM pair
+    returned [c, h], TF1's LSTMStateTuple order, where Keras returns [h, c])."""
+    if not bool(config.get("return_state", False)):
+        return
+    if kind == "Bidirectional" and inner == "LSTM":
         yield Candidate(
             "state-order",
             LayerConventions(state_order="interleaved"),
             "your port returns the Bidirectional states interleaved [h_fwd, h_bwd, c_fwd, c_bwd]; "
             "Keras returns the forward layer's then the backward layer's [h_fwd, c_fwd, h_bwd, c_bwd]",
             "return [output, *forward_states, *backward_states] (and split initial_state the same way)",
+        )
+    if has_lstm:
+        yield Candidate(
+            "state-order",
+            LayerConventions(lstm_states="c-h"),
+            "your port returns each LSTM state pair as [c, h] (TF1 LSTMStateTuple order); Keras returns [h, c]",
+            "return the hidden state h before the cell state c",
         )
 
 
@@ -134,7 +144,7 @@ def layer_candidates(layer: Any, *, with_mask: bool, with_initial_state: bool = 
         spec = _proxy(inner, inner_config, units=int(inner_config["units"]), **loop)
         out += _cell_candidates(spec, skip_flags=("time-direction",))
         out += bidirectional_time_direction(inner_config)
-        out += state_order(kind, inner, inner_config)
+        out += state_order(kind, inner, inner_config, has_lstm=inner == "LSTM")
         out += merge_mode(kind, layer.merge_mode)
     elif kind == "RNN":
         cells = list(getattr(layer.cell, "cells", [layer.cell]))
@@ -145,9 +155,11 @@ def layer_candidates(layer: Any, *, with_mask: bool, with_initial_state: bool = 
                 cell_config = cell.get_config()
                 spec = _proxy(cell_kind, cell_config, units=int(cell_config["units"]), **_loop(config))
                 out += _cell_candidates(spec, stack=not single)
+        out += state_order(kind, "", config, has_lstm=any(type(c).__name__ == "LSTMCell" for c in cells))
     elif kind in CONV:
         spec = _proxy("LSTM", config, units=int(config["filters"]), **_loop(config))
         out += _cell_candidates(spec)
+        out += state_order(kind, "", config, has_lstm=True)
     unique: dict[str, Candidate] = {}
     for candidate in out:
         if candidate.flag == "masking" and not with_mask:

@@ -22,6 +22,8 @@ from typing import Any, Mapping
 from reference_cells import KERAS, Conventions
 from reference_cells.bidirectional import BACKWARD_LASTS, MERGE_MODES, STATE_ORDERS
 
+#: Order of an LSTM's returned (h, c) pair: Keras's, or c first (TF1 ``LSTMStateTuple``).
+LSTM_STATE_ORDERS = ("keras", "c-h")
 #: ``merge_mode`` value meaning "the layer's own merge mode".
 AS_CONFIGURED = "as-configured"
 
@@ -39,16 +41,21 @@ class LayerConventions:
             :data:`AS_CONFIGURED` for the layer's own.
         backward_last: Bidirectional only, without return_sequences: ``"keras"`` (the
             backward half's final output) or ``"first-step"`` (its first processed one).
+        lstm_states: ``"keras"`` returns each LSTM state pair ``[h, c]``; ``"c-h"``
+            ``[c, h]`` (TF1's ``LSTMStateTuple`` order).
     """
 
     cell: Conventions = KERAS
     state_order: str = "keras"
     merge_mode: str | None = AS_CONFIGURED
     backward_last: str = "keras"
+    lstm_states: str = "keras"
 
     def __post_init__(self) -> None:
         if self.state_order not in STATE_ORDERS:
             raise ValueError(f"state_order={self.state_order!r} is not one of {', '.join(STATE_ORDERS)}")
+        if self.lstm_states not in LSTM_STATE_ORDERS:
+            raise ValueError(f"lstm_states={self.lstm_states!r} is not one of {', '.join(LSTM_STATE_ORDERS)}")
         if self.backward_last not in BACKWARD_LASTS:
             raise ValueError(f"backward_last={self.backward_last!r} is not one of {', '.join(BACKWARD_LASTS)}")
         if self.merge_mode != AS_CONFIGURED and self.merge_mode not in MERGE_MODES:
@@ -62,6 +69,8 @@ class LayerConventions:
             diff["merge_mode"] = self.merge_mode
         if self.backward_last != "keras":
             diff["backward_last"] = self.backward_last
+        if self.lstm_states != "keras":
+            diff["lstm_states"] = self.lstm_states
         return diff
 
     def is_keras(self) -> bool:

@@ -13,6 +13,7 @@ to name what a port of one of these layers gets wrong.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -67,8 +68,24 @@ def reference_for(layer: Any, *, conventions: LayerConventions = KERAS_LAYER) ->
 
     ``conventions.cell`` applies to every cell and the time loop (for a stack of
     cells not ``mask="state"`` or ``state_carry``: ValueError from
-    :func:`run_stacked_cells`). The wrapper fields apply to Bidirectional only.
+    :func:`run_stacked_cells`). ``state_order``, ``merge_mode`` and
+    ``backward_last`` apply to Bidirectional only; ``lstm_states="c-h"`` returns
+    every LSTM state pair as ``[c, h]``.
     """
+    ref = _reference_for(layer, conventions)
+    if ref is None or conventions.lstm_states == "keras":
+        return ref
+    order = list(range(len(ref.names)))
+    for i, name in enumerate(ref.names):  # h, h_fwd, h1 ... next to its c, c_fwd, c1
+        partner = "c" + name[1:] if name.startswith("h") else None
+        if partner in ref.names:
+            j = ref.names.index(partner)
+            order[i], order[j] = j, i
+    run = ref.run
+    return dataclasses.replace(ref, run=lambda w, x, m, d: [flatten(run(w, x, m, d))[k] for k in order])
+
+
+def _reference_for(layer: Any, conventions: LayerConventions) -> LayerReference | None:
     kind = type(layer).__name__
     cell = conventions.cell
     config = layer.get_config()

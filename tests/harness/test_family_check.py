@@ -43,8 +43,11 @@ def reference_port(kind: str, conventions: LayerConventions = KERAS_LAYER):
             configs = [c["config"] for c in cells]
             return run_stacked_cells(kinds, x, split_stacked_weights(kinds, weights, configs), configs, config,
                                      mask=mask, conventions=conventions.cell, dtype=np.float32).layer_return()
-        return run_conv_lstm(_RANK[kind], x, weights, config, mask=mask, conventions=conventions.cell,
-                             dtype=np.float32).layer_return()
+        returned = run_conv_lstm(_RANK[kind], x, weights, config, mask=mask, conventions=conventions.cell,
+                                 dtype=np.float32).layer_return()
+        if conventions.lstm_states == "c-h" and isinstance(returned, list):
+            returned = [returned[0], returned[2], returned[1]]  # TF1 LSTMStateTuple order
+        return returned
 
     return port
 
@@ -77,6 +80,7 @@ INJECTED = [
     ("bi-mul-as-sum", "Bidirectional", BI_GRU, LayerConventions(merge_mode="sum"), "merge-mode"),
     ("bi-mask-ignored", "Bidirectional", dict(BI_LSTM, mask="mixed"), LayerConventions(cell=Conventions(mask="ignore")),
      "masking"),
+    ("conv2d-states-c-h", "ConvLSTM2D", CONV, LayerConventions(lstm_states="c-h"), "state-order"),
     ("conv2d-gate-order", "ConvLSTM2D", CONV, LayerConventions(cell=Conventions(gate_order="iofc")), "gate-order"),
     ("conv1d-sigmoid", "ConvLSTM1D", CONV, LayerConventions(cell=Conventions(recurrent_activation="sigmoid")),
      "activation"),
@@ -182,7 +186,8 @@ def test_family_flags_have_symptom_docs():
 
 
 def test_layer_conventions_round_trip():
-    conventions = LayerConventions(cell=Conventions(gate_order="ifoc"), state_order="interleaved", merge_mode="sum")
+    conventions = LayerConventions(cell=Conventions(gate_order="ifoc"), state_order="interleaved", merge_mode="sum",
+                                   backward_last="first-step", lstm_states="c-h")
     assert LayerConventions.from_dict(conventions.differences()) == conventions
     assert json.loads(json.dumps(conventions.differences()))["state_order"] == "interleaved"
     assert KERAS_LAYER.is_keras() and KERAS_LAYER.describe() == "keras"
