@@ -2,6 +2,7 @@
 
 >>> from harness import assert_port_matches
 >>> assert_port_matches(my_lstm, layer="LSTM", recurrent_activation="hard_sigmoid")  # doctest: +SKIP
+>>> assert_port_matches(my_bidi, layer="Bidirectional", inner="LSTM", merge_mode="concat")  # doctest: +SKIP
 
 On a mismatch it raises ``AssertionError`` whose message is exactly the CLI's
 answer: verdict, first divergence, the named cause with its fix, and the
@@ -15,9 +16,12 @@ from typing import Any
 from harness.check import CheckOptions, CheckReport, parse_layer_options, run_check
 from harness.check_output import render
 from harness.port import Port, load_port, wrap_port
+from harness.family import FamilyRunner
+from harness.family_check import CHECK_FAMILY_KINDS, FamilyCheckOptions, run_family_check
 from harness.runner import KerasRunner
 
 _RUNNERS: dict[str, KerasRunner] = {}
+_FAMILY_RUNNERS: dict[str, FamilyRunner] = {}
 
 
 def _shared_runner() -> KerasRunner:
@@ -25,6 +29,12 @@ def _shared_runner() -> KerasRunner:
     if "default" not in _RUNNERS:
         _RUNNERS["default"] = KerasRunner()
     return _RUNNERS["default"]
+
+
+def _shared_family_runner() -> FamilyRunner:
+    if "default" not in _FAMILY_RUNNERS:
+        _FAMILY_RUNNERS["default"] = FamilyRunner()
+    return _FAMILY_RUNNERS["default"]
 
 
 def check_port(
@@ -37,14 +47,17 @@ def check_port(
     adapter: str = "auto",
     method: str = "step",
     timeout: float = 60.0,
-    runner: KerasRunner | None = None,
+    runner: KerasRunner | FamilyRunner | None = None,
     **options: Any,
 ) -> CheckReport:
     """Run the port check and return the report (no assertion).
 
     ``port`` is a callable or class, or a ``"file.py:name"`` / ``"module:name"``
     string; ``timeout`` bounds every call into the port (seconds); ``options`` fix LayerSpec/CaseSpec fields (``units=32``,
-    ``recurrent_activation="hard_sigmoid"``, ``mask="none"``...).
+    ``recurrent_activation="hard_sigmoid"``, ``mask="none"``...). For ``layer`` one of
+    Bidirectional, StackedRNN, ConvLSTM1D/2D/3D the options are
+    :data:`harness.family_check.OPTIONS` (``inner="LSTM"``, ``merge_mode="sum"``,
+    ``filters=4``...) and ``runner`` is a :class:`~harness.family.FamilyRunner`.
     """
     if isinstance(port, Port):
         wrapped = port
@@ -52,6 +65,15 @@ def check_port(
         wrapped = load_port(port, adapter=adapter, method=method, timeout=timeout)
     else:
         wrapped = wrap_port(port, adapter=adapter, method=method, timeout=timeout)
+    if layer in CHECK_FAMILY_KINDS:
+        fixed = {("units" if k == "filters" else k): v for k, v in options.items()}
+        family_options = FamilyCheckOptions(kind=layer, fixed=fixed, examples=examples, seed=seed,
+                                            max_timesteps=max_timesteps)
+        if isinstance(fixed.get("cells"), str):
+            fixed["cells"] = [c.strip() for c in fixed["cells"].split(",") if c.strip()]
+        if runner is not None and not isinstance(runner, FamilyRunner):
+            raise ValueError(f"runner: a {layer} port runs on a harness.family.FamilyRunner, not {type(runner).__name__}")
+        return run_family_check(wrapped, family_options, runner=runner or _shared_family_runner())
     fixed = parse_layer_options(layer, [], None)
     fixed.update(options)
     check_options = CheckOptions(kind=layer, fixed=fixed, examples=examples, seed=seed, max_timesteps=max_timesteps)

@@ -11,7 +11,8 @@ i.e. the repository root for files in ``cases/``)::
       "adapter": "auto",            # optional: auto | function | class | step | stepper | subprocess
       "method": "step",             # optional: stepper ports' per-timestep method
       "port_accepts": [],           # optional: subprocess ports' features (mask, initial_state)
-      "set": {"recurrent_activation": "hard_sigmoid"},   # fixed LayerSpec / CaseSpec options
+      "set": {"recurrent_activation": "hard_sigmoid"},   # fixed LayerSpec / CaseSpec options (family
+                                    # layers: harness.family_check.OPTIONS, e.g. {"inner": "LSTM"})
       "examples": 8, "seed": 0, "max_timesteps": 24,     # optional
       "build": ["cc", "-O2", "-o", "cases/ports/c/prog", "cases/ports/c/prog.c", "-lm"]  # optional, run
                                     # from the repository root (no shell) before the check
@@ -31,8 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.check import CheckOptions, CheckReport, parse_layer_options, run_check
+from harness.family_check import CHECK_FAMILY_KINDS, FamilyCheckOptions, parse_family_options, run_family_check
 from harness.port import ADAPTERS, load_port
 from harness.port_loading import PortError
+from harness.family import FamilyRunner
 from harness.runner import KerasRunner
 
 CASES_DIR = Path(__file__).resolve().parent.parent / "cases"
@@ -60,7 +63,15 @@ class CaseFile:
     build: tuple[str, ...] = ()  # argv run from ``root`` before the check (compiling a non-Python port)
     root: Path = Path(".")
 
-    def options(self, *, replay: tuple[str, ...] = ()) -> CheckOptions:
+    @property
+    def family(self) -> bool:
+        """A Bidirectional / StackedRNN / ConvLSTM port (checked by :mod:`harness.family_check`)."""
+        return self.layer in CHECK_FAMILY_KINDS
+
+    def options(self, *, replay: tuple[str, ...] = ()) -> CheckOptions | FamilyCheckOptions:
+        if self.family:
+            return FamilyCheckOptions(kind=self.layer, fixed=dict(self.fixed), examples=self.examples, seed=self.seed,
+                                      max_timesteps=self.max_timesteps, replay=replay)
         return CheckOptions(kind=self.layer, fixed=dict(self.fixed), examples=self.examples, seed=self.seed,
                             max_timesteps=self.max_timesteps, replay=replay)
 
@@ -106,7 +117,15 @@ def load_case_file(path: Path) -> CaseFile:
     if adapter not in ADAPTERS:
         raise ValueError(f"case file {path}: adapter {adapter!r} is not one of {', '.join(ADAPTERS)}")
     root = path.resolve().parent.parent
-    fixed = parse_layer_options(data["layer"], [f"{k}={json.dumps(v)}" for k, v in data.get("set", {}).items()], None)
+    pairs = [f"{k}={json.dumps(v)}" for k, v in data.get("set", {}).items()]
+    try:
+        if data["layer"] in CHECK_FAMILY_KINDS:
+            fixed = parse_family_options(data["layer"], pairs)
+            FamilyCheckOptions(kind=data["layer"], fixed=fixed)  # validates the values early
+        else:
+            fixed = parse_layer_options(data["layer"], pairs, None)
+    except ValueError as exc:
+        raise ValueError(f"case file {path}: {exc}") from None
     expected = data.get("expected", {})
     return CaseFile(
         path=path,
@@ -146,9 +165,16 @@ def build_port(case: CaseFile) -> None:
         raise PortError(f"{case.name}: building the port failed ({' '.join(case.build)}): {tail}")
 
 
-def run_case_file(case: CaseFile, *, runner: KerasRunner | None = None, replay: tuple[str, ...] = ()) -> CheckReport:
+def run_case_file(
+    case: CaseFile, *, runner: KerasRunner | None = None, replay: tuple[str, ...] = (),
+    family_runner: FamilyRunner | None = None,
+) -> CheckReport:
     build_port(case)
     port = load_port(case.port, adapter=case.adapter, method=case.method, timeout=case.timeout, accepts=case.port_accepts)
-    report = run_check(port, case.options(replay=replay), runner=runner)
+    options = case.options(replay=replay)
+    if isinstance(options, FamilyCheckOptions):
+        report = run_family_check(port, options, runner=family_runner)
+    else:
+        report = run_check(port, options, runner=runner)
     report.command = case.command()
     return report

@@ -7,6 +7,9 @@ reference under each candidate and names a flag only when a candidate
 reproduces the port's outputs to the noise floor on every example.
 
 Flag names are shared by the CLI, the JSON, the drift reports and the docs.
+Ports of Bidirectional, RNN over cells and ConvLSTM layers get these flags
+applied inside the layer, plus ``state-order`` and ``merge-mode``
+(:mod:`harness.family_catalogue`).
 Per-timestep signatures are from ``../shared/keras-rnn-semantics.md`` §7.
 """
 
@@ -30,6 +33,8 @@ FLAGS = (
     "kernel-layout",
     "time-direction",
     "masking",
+    "state-order",
+    "merge-mode",
     "unexplained",
 )
 
@@ -51,7 +56,7 @@ class Candidate:
     """One concrete way a port can be wrong."""
 
     flag: str
-    conventions: Conventions
+    conventions: Conventions  # or a LayerConventions for a family layer (same interface)
     detail: str  # what the port does, in one sentence
     fix: str  # what to change, in one sentence
 
@@ -281,16 +286,25 @@ def merge(parts: tuple[Candidate, ...]) -> Conventions | None:
         if set(diff) & set(merged):
             return None
         merged.update(diff)
-    return Conventions.from_dict(merged)
+    # Cell faults are Conventions; faults of a whole family layer are LayerConventions.
+    return type(parts[0].conventions).from_dict(merged)
 
 
 def flag_doc(flag: str) -> str:
-    """The symptom docstring of a flag."""
+    """The symptom docstring of a flag (a cell flag's, then its form in a family layer, if any)."""
+    from harness.family_catalogue import family_flag_docs  # imports this module
+
+    docs = []
+    probe = LayerSpec(kind="GRU", units=2, features=1, go_backwards=True, return_sequences=True, stateful=True)
     for family in FAMILIES:
-        probe = LayerSpec(kind="GRU", units=2, features=1, go_backwards=True, return_sequences=True, stateful=True)
-        for candidate in itertools.chain(family(probe), family(probe.replace(kind="LSTM"))):
-            if candidate.flag == flag:
-                return (family.__doc__ or "").strip()
+        candidates_ = itertools.chain(family(probe), family(probe.replace(kind="LSTM")))
+        if any(candidate.flag == flag for candidate in candidates_):
+            docs.append((family.__doc__ or "").strip())
+            break
+    if flag in family_flag_docs():
+        docs.append(family_flag_docs()[flag])
+    if docs:
+        return "\n".join(docs)
     if flag == "unexplained":
         return "No catalogue cause (single or pair) reproduces the port to the noise floor."
     raise ValueError(f"unknown flag {flag!r}; expected one of {', '.join(FLAGS)}")

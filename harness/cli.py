@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = sub.add_parser("sweep", help="Hypothesis-drawn cases per cell: Keras against the reference")
     sweep.add_argument("--cells", type=_cells, default=("SimpleRNN", "LSTM", "GRU"),
-                       help="comma-separated: SimpleRNN,LSTM,GRU and Bidirectional,StackedRNN,ConvLSTM1D,ConvLSTM2D")
+                       help="comma-separated: SimpleRNN,LSTM,GRU and Bidirectional,StackedRNN,ConvLSTM1D,ConvLSTM2D,ConvLSTM3D")
     sweep.add_argument("--examples", type=int, default=100, help="cases per cell (default 100)")
     sweep.add_argument("--seed", type=int, default=0, help="same seed, same cases and numbers (default 0)")
     sweep.add_argument("--max-timesteps", type=int, default=64, help="longest sequence drawn (default 64)")
@@ -59,9 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="run a port against Keras and name the convention it gets wrong")
     check.add_argument("port", metavar="PORT", help="path/to/file.py:name, package.module:name, a command (--adapter subprocess), or a case file cases/NAME.json")
-    check.add_argument("--layer", choices=("SimpleRNN", "LSTM", "GRU"), help="the Keras layer the port implements")
-    check.add_argument("--units", type=int, default=None, help="fix the number of units (default: drawn)")
-    check.add_argument("--features", type=int, default=None, help="fix the number of input features (default: drawn)")
+    check.add_argument("--layer", choices=("SimpleRNN", "LSTM", "GRU", "Bidirectional", "StackedRNN", "ConvLSTM1D", "ConvLSTM2D",
+                                           "ConvLSTM3D"),
+                       help="the Keras layer the port implements (StackedRNN = keras.layers.RNN over cells)")
+    check.add_argument("--units", type=int, default=None, help="fix the number of units / ConvLSTM filters (default: drawn)")
+    check.add_argument("--features", type=int, default=None, help="fix the number of input features / channels (default: drawn)")
     check.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE",
                        help="fix a layer or case option, e.g. --set recurrent_activation=hard_sigmoid --set return_sequences=true")
     check.add_argument("--config", type=Path, default=None, help="a layer config (JSON, as layer.get_config() returns)")
@@ -93,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--examples", type=int, default=100, help="sweep cases per cell (default 100)")
     report.add_argument("--seed", type=int, default=7, help="default 7")
     report.add_argument("--cells", type=_cells,
-                        default=("SimpleRNN", "LSTM", "GRU", "Bidirectional", "StackedRNN", "ConvLSTM1D", "ConvLSTM2D"))
+                        default=("SimpleRNN", "LSTM", "GRU", "Bidirectional", "StackedRNN", "ConvLSTM1D", "ConvLSTM2D",
+                                 "ConvLSTM3D"))
     report.add_argument("--max-timesteps", type=int, default=64)
     report.add_argument("--cases", type=Path, default=None, help="case files directory (default: the repository's cases/)")
     report.add_argument("--no-cases", action="store_true", help="sweep only")
@@ -186,6 +189,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         return _check_case_file(args)
     if args.layer is None:
         raise UsageError("--layer is required (or pass a case file: rnn-parity check cases/NAME.json)")
+    from harness.family_check import CHECK_FAMILY_KINDS
+
+    if args.layer in CHECK_FAMILY_KINDS:
+        return _check_family(args)
     try:
         config = None
         if args.config is not None:
@@ -216,6 +223,42 @@ def cmd_check(args: argparse.Namespace) -> int:
     except (ValueError, PortError) as exc:
         raise UsageError(str(exc)) from None
     report = run_check(port, options)
+    report.command = _command_line(args)
+    print(render(report))
+    if args.json is not None:
+        write_json(report.to_json(), args.json)
+    return {"match": EXIT_OK, "mismatch": EXIT_DRIFT}.get(report.verdict, EXIT_ERROR)
+
+
+def _check_family(args: argparse.Namespace) -> int:
+    """``check --layer Bidirectional|StackedRNN|ConvLSTM1D|2D|3D``: see harness/family_check.py."""
+    from harness.check_output import render
+    from harness.family import FamilySpec
+    from harness.family_check import FamilyCheckOptions, parse_family_options, run_family_check
+    from harness.port import load_port
+    from harness.port_loading import PortError
+    from harness.storage import write_json
+
+    try:
+        if args.config is not None:
+            raise UsageError(f"--config is for SimpleRNN/LSTM/GRU; fix {args.layer} options with --set (e.g. --set inner=LSTM)")
+        if args.adapter not in ("auto", "function", "class"):
+            raise UsageError(f"--adapter {args.adapter}: a {args.layer} port is a function or a class")
+        fixed = parse_family_options(args.layer, args.set)
+        for name in ("units", "features"):
+            value = getattr(args, name)
+            if value is not None:
+                if value < 1:
+                    raise UsageError(f"--{name} must be >= 1, got {value}")
+                fixed[name] = value
+        options = FamilyCheckOptions(kind=args.layer, fixed=fixed, examples=args.examples, seed=args.seed,
+                                     max_timesteps=args.max_timesteps, replay=tuple(args.replay))
+        for token in options.replay:
+            FamilySpec.from_token(token)  # validate early: one line, not a traceback
+        port = load_port(args.port, adapter=args.adapter, method=args.method, timeout=args.timeout)
+    except (ValueError, PortError) as exc:
+        raise UsageError(str(exc)) from None
+    report = run_family_check(port, options)
     report.command = _command_line(args)
     print(render(report))
     if args.json is not None:

@@ -5,15 +5,21 @@ SimpleRNN / LSTM / GRU, ``Bidirectional`` over any of them, ``RNN`` over a
 cell or a list of cells (``StackedRNNCells``), and ConvLSTM1D/2D/3D.
 Returns are flattened to named ``(B, n, U)`` tensors (spatial dimensions
 folded into ``U``) so one comparator serves every layer.
+
+``conventions`` (a :class:`~harness.layer_conventions.LayerConventions`) runs
+the reference the way a buggy port would: the port check's diagnosis uses it
+to name what a port of one of these layers gets wrong.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from harness.layer_conventions import KERAS_LAYER, LayerConventions
 from harness.tensors import STATE_NAMES as _STATE_NAMES
 from harness.tensors import NamedTensor
 from reference_cells import run_sequence
@@ -57,16 +63,38 @@ def flatten(returned: Any) -> list[np.ndarray]:
     return [np.asarray(returned)]
 
 
-def reference_for(layer: Any) -> LayerReference | None:
-    """The reference for a Keras layer object, or None when there is none (yet)."""
+def reference_for(layer: Any, *, conventions: LayerConventions = KERAS_LAYER) -> LayerReference | None:
+    """The reference for a Keras layer object, or None when there is none (yet).
+
+    ``conventions.cell`` applies to every cell and the time loop (for a stack of
+    cells not ``mask="state"`` or ``state_carry``: ValueError from
+    :func:`run_stacked_cells`). ``state_order``, ``merge_mode`` and
+    ``backward_last`` apply to Bidirectional only; ``lstm_states="c-h"`` returns
+    every LSTM state pair as ``[c, h]``.
+    """
+    ref = _reference_for(layer, conventions)
+    if ref is None or conventions.lstm_states == "keras":
+        return ref
+    order = list(range(len(ref.names)))
+    for i, name in enumerate(ref.names):  # h, h_fwd, h1 ... next to its c, c_fwd, c1
+        partner = "c" + name[1:] if name.startswith("h") else None
+        if partner in ref.names:
+            j = ref.names.index(partner)
+            order[i], order[j] = j, i
+    run = ref.run
+    return dataclasses.replace(ref, run=lambda w, x, m, d: [flatten(run(w, x, m, d))[k] for k in order])
+
+
+def _reference_for(layer: Any, conventions: LayerConventions) -> LayerReference | None:
     kind = type(layer).__name__
+    cell = conventions.cell
     config = layer.get_config()
     seq = bool(config.get("return_sequences", False))
     with_state = bool(config.get("return_state", False))
     if kind in BASIC:
         names = ("output", *(_STATE_NAMES[kind] if with_state else ()))
         return LayerReference(
-            kind, lambda w, x, m, d: run_sequence(kind, x, w, config, mask=m, dtype=d).layer_return(), names, int(seq)
+            kind, lambda w, x, m, d: run_sequence(kind, x, w, config, mask=m, conventions=cell, dtype=d).layer_return(), names, int(seq)
         )
     if kind == "Bidirectional":
         inner = type(layer.forward_layer).__name__
@@ -74,7 +102,7 @@ def reference_for(layer: Any) -> LayerReference | None:
             return None
         inner_config = layer.forward_layer.get_config()
         backward_config = layer.backward_layer.get_config()
-        merge_mode = layer.merge_mode
+        merge_mode = conventions.merge_mode_for(layer.merge_mode)
         seq = bool(inner_config.get("return_sequences", False))
         with_state = bool(inner_config.get("return_state", False))
         outputs = ("output_fwd", "output_bwd") if merge_mode is None else ("output",)
@@ -82,7 +110,9 @@ def reference_for(layer: Any) -> LayerReference | None:
 
         def run_bi(w, x, m, d):
             return run_bidirectional(inner, x, w, inner_config, merge_mode=merge_mode, mask=m,
-                                     backward_config=backward_config, dtype=d).layer_return()
+                                     backward_config=backward_config, conventions=cell,
+                                     state_order=conventions.state_order,
+                                     backward_last=conventions.backward_last, dtype=d).layer_return()
 
         return LayerReference(f"Bidirectional({inner})", run_bi, outputs + states, len(outputs) if seq else 0)
     if kind == "RNN" and not hasattr(layer.cell, "cells"):
@@ -93,7 +123,7 @@ def reference_for(layer: Any) -> LayerReference | None:
         merged = {**layer.cell.get_config(), **{k: config[k] for k in config if k in _LOOP_KEYS}}
         names = ("output", *(_STATE_NAMES[cell_kind] if with_state else ()))
         return LayerReference(f"RNN({cell_kind})",
-                              lambda w, x, m, d: run_sequence(cell_kind, x, w, merged, mask=m, dtype=d).layer_return(),
+                              lambda w, x, m, d: run_sequence(cell_kind, x, w, merged, mask=m, conventions=cell, dtype=d).layer_return(),
                               names, int(seq))
     if kind == "RNN":
         cells = list(layer.cell.cells)
@@ -105,13 +135,13 @@ def reference_for(layer: Any) -> LayerReference | None:
 
         def run_rnn(w, x, m, d):
             per_cell = split_stacked_weights(kinds, w, cell_configs)
-            return run_stacked_cells(kinds, x, per_cell, cell_configs, config, mask=m, dtype=d).layer_return()
+            return run_stacked_cells(kinds, x, per_cell, cell_configs, config, mask=m, conventions=cell, dtype=d).layer_return()
 
         return LayerReference(f"RNN({','.join(kinds)})", run_rnn, ("output", *states), int(seq))
     if kind in CONV:
         rank = CONV[kind]
         names = ("output", "h", "c") if with_state else ("output",)
         return LayerReference(
-            kind, lambda w, x, m, d: run_conv_lstm(rank, x, w, config, mask=m, dtype=d).layer_return(), names, int(seq)
+            kind, lambda w, x, m, d: run_conv_lstm(rank, x, w, config, mask=m, conventions=cell, dtype=d).layer_return(), names, int(seq)
         )
     return None

@@ -7,6 +7,9 @@ and its output is compared per timestep against the reference - or against
 the user's port for that layer, with the diagnosis. Because each layer gets
 Keras's own inputs, a divergence is localised to the layer that causes it.
 
+A port for a Bidirectional / RNN-over-cells / ConvLSTM layer follows the
+family port protocol (:mod:`harness.family_check`) and gets the family diagnosis.
+
 Models load with Keras ``safe_mode`` (no Lambda layers) unless ``unsafe``.
 Stateful layers are checked on one call from reset states.
 """
@@ -260,22 +263,37 @@ def check_model(
 
 
 def _check_other_layer(layer, kind: str, x: np.ndarray, mask: np.ndarray | None, *, port: Port | None, model) -> LayerCheck:
-    """Bidirectional, RNN(cell(s)) and ConvLSTM layers: the reference only (ports: not yet)."""
-    from harness.layer_references import reference_for
+    """Bidirectional, RNN(cell(s)) and ConvLSTM layers: the reference, or a port with the
+    family diagnosis (port protocol: :mod:`harness.family_check`)."""
+    from harness.compare import error_result
+    from harness.family_check import diagnose_family_layer, family_caller, name_port_return
+    from harness.layer_references import flatten, reference_for
     from harness.tolerance import measure_floor_of
 
     ref = reference_for(layer)
     if ref is None:
         return LayerCheck(layer.name, kind, "reference", None, skipped=f"{kind} with these cells has no reference yet")
-    if port is not None:
-        return LayerCheck(layer.name, ref.kind, port.name, None, skipped=f"ports for {ref.kind} layers are not supported yet")
     steps = x.shape[1]
+    weights = [np.asarray(w) for w in layer.get_weights()]
     reference, noise = measure_floor_of(lambda w, xx, d: ref.named(ref.run(w, xx, mask, d), timesteps=steps),
-                                        weights=[np.asarray(w) for w in layer.get_weights()], x=x)
+                                        weights=weights, x=x)
     _reset(model)
-    keras_out = ref.named(layer(x, mask=mask, training=False), timesteps=steps)
-    records = compare(layer.name, ref.kind, keras_out, reference, noise)
-    return LayerCheck(layer.name, ref.kind, "reference", summarize(layer.name, ref.kind, records, noise), records)
+    keras_raw = flatten(layer(x, mask=mask, training=False))
+    keras_out = ref.named(keras_raw, timesteps=steps)
+    if port is None:
+        records = compare(layer.name, ref.kind, keras_out, reference, noise)
+        return LayerCheck(layer.name, ref.kind, "reference", summarize(layer.name, ref.kind, records, noise), records)
+    try:
+        call = family_caller(port)
+        port_out = name_port_return(call(x, weights, layer.get_config(), mask), keras_raw, ref, timesteps=steps)
+    except PortCallError as exc:
+        return LayerCheck(layer.name, ref.kind, port.name, error_result(layer.name, ref.kind, str(exc)))
+    records = compare(layer.name, ref.kind, port_out, keras_out, noise)
+    check = LayerCheck(layer.name, ref.kind, port.name, summarize(layer.name, ref.kind, records, noise), records)
+    if check.verdict == "mismatch":
+        check.diagnosis = diagnose_family_layer(layer, port_out, weights=weights, x=x, mask=mask, noise=noise,
+                                                with_mask=port.accepts_mask and mask is not None)
+    return check
 
 
 def render_model_report(report: ModelReport) -> str:

@@ -31,6 +31,9 @@ exercised on masked inputs; one that accepts ``initial_state`` gets the list of
 initial states in Keras order. Ports that accept neither are checked without
 them, and the answer says what was not exercised.
 
+Ports of Bidirectional, RNN over cells and ConvLSTM layers are ``function`` or
+``class`` ports with the family layer's arrays: see :mod:`harness.family_check`.
+
 Every call into the port goes through a :class:`~harness.port_guard.PortGuard`
 (time limit, captured prints, exceptions, ``sys.exit``, inputs modified in
 place), and the first example is run twice to catch nondeterminism; a
@@ -129,6 +132,7 @@ class Port:
     notes: list[str] = field(default_factory=list)  # what the adapter cannot exercise
     guard: PortGuard = field(default_factory=PortGuard, repr=False)  # how the port's code is called
     check_determinism: bool = True  # run the first example twice and compare bitwise
+    target: Any = field(default=None, repr=False)  # the loaded function or class (family layers call it directly)
     _determinism_checked: bool = field(default=False, init=False, repr=False)
 
     def run(self, data: CaseData, config: Mapping[str, Any]) -> dict[str, NamedTensor]:
@@ -179,7 +183,7 @@ def function_port(name: str, fn: Callable, guard: PortGuard | None = None) -> Po
                            **_kwargs(data, mask=mask, initial_state=init, first_chunk=True, a=0, b=T))
         return concat_chunks([_as_layer_return(value, spec, start=0, stop=T, batch=data.spec.batch)])
 
-    return Port(name, "function", mask, init, carries_state=False, _run=run, guard=guard,
+    return Port(name, "function", mask, init, carries_state=False, _run=run, guard=guard, target=fn,
                 notes=["stateful carry (a function port has no memory between calls; use a class port)"])
 
 
@@ -202,7 +206,7 @@ def class_port(name: str, cls: type, guard: PortGuard | None = None) -> Port:
             chunks.append(_as_layer_return(value, spec, start=a, stop=b, batch=data.spec.batch))
         return concat_chunks(chunks)
 
-    return Port(name, "class", mask, init, carries_state=True, _run=run, guard=guard)
+    return Port(name, "class", mask, init, carries_state=True, _run=run, guard=guard, target=cls)
 
 
 def step_port(name: str, step: Callable, guard: PortGuard | None = None) -> Port:

@@ -16,10 +16,12 @@ import pytest
 
 
 class RnnParity:
-    """Session helper: one Keras runner shared by every test that uses the fixture."""
+    """Session helper: one Keras runner (and one family-layer runner) shared by every test
+    that uses the fixture."""
 
     def __init__(self) -> None:
         self._runner = None
+        self._family_runner = None
 
     @property
     def runner(self):
@@ -29,10 +31,20 @@ class RnnParity:
             self._runner = KerasRunner()
         return self._runner
 
+    @property
+    def family_runner(self):
+        if self._family_runner is None:
+            from harness.family import FamilyRunner
+
+            self._family_runner = FamilyRunner()
+        return self._family_runner
+
     def check(self, port: Any, *, layer: str, **kwargs: Any):
         from harness.api import check_port
+        from harness.family_check import CHECK_FAMILY_KINDS
 
-        return check_port(port, layer=layer, runner=self.runner, **kwargs)
+        runner = self.family_runner if layer in CHECK_FAMILY_KINDS else self.runner
+        return check_port(port, layer=layer, runner=runner, **kwargs)
 
     def assert_matches(self, port: Any, *, layer: str, **kwargs: Any):
         from harness.check_output import render

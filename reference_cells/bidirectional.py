@@ -40,6 +40,9 @@ backward half with other conventions (``Conventions(time_direction="flipped")``
 makes the backward RNN return time order, which the wrapper then flips again:
 the "backward half not flipped back / flipped twice" misalignment);
 ``state_order="interleaved"`` returns ``(h_f, h_b, c_f, c_b)``;
+``backward_last="first-step"`` returns, without return_sequences, the backward
+half's *first* processed output (after reading ``x[T-1]`` only: ``y_bwd[:, -1]`` of
+its time-ordered sequence) instead of its final one;
 ``initial_state_split="swapped"`` gives the first half to the backward layer.
 """
 
@@ -56,6 +59,8 @@ from reference_cells.sequence import SequenceTrace, run_sequence
 MERGE_MODES: tuple[str | None, ...] = ("concat", "sum", "mul", "ave", None)
 #: keras: forward states then backward; interleaved: (h_f, h_b, c_f, c_b) - a port bug.
 STATE_ORDERS = ("keras", "interleaved")
+#: keras: the backward half's final output; first-step: its first processed output - a port bug.
+BACKWARD_LASTS = ("keras", "first-step")
 #: keras: first half of initial_state forward; swapped: first half backward - a port bug.
 INITIAL_STATE_SPLITS = ("keras", "swapped")
 
@@ -85,6 +90,7 @@ class BidirectionalTrace:
         merge_mode: ``"concat" | "sum" | "mul" | "ave" | None``.
         return_sequences, return_state: the wrapped layer's flags.
         state_order: ``"keras"`` or a simulated ``"interleaved"`` unpacking.
+        backward_last: ``"keras"`` or a simulated ``"first-step"`` last output.
     """
 
     forward: SequenceTrace
@@ -93,6 +99,7 @@ class BidirectionalTrace:
     return_sequences: bool
     return_state: bool
     state_order: str = "keras"
+    backward_last: str = "keras"
 
     @property
     def forward_output(self) -> np.ndarray:
@@ -104,7 +111,9 @@ class BidirectionalTrace:
     def backward_output(self) -> np.ndarray:
         """``y_rev`` as merged: flipped to time order if return_sequences (l.251-252)."""
         b = self.backward
-        return b.outputs[:, ::-1] if self.return_sequences else b.last_output
+        if self.return_sequences:
+            return b.outputs[:, ::-1]
+        return b.outputs[:, 0] if self.backward_last == "first-step" and b.outputs.shape[1] else b.last_output
 
     @property
     def backward_outputs_time_order(self) -> np.ndarray:
@@ -168,6 +177,7 @@ def run_bidirectional(
     conventions: Conventions = KERAS,
     backward_conventions: Conventions | None = None,
     state_order: str = "keras",
+    backward_last: str = "keras",
     initial_state_split: str = "keras",
     dtype: np.dtype | type = np.float64,
 ) -> BidirectionalTrace:
@@ -189,6 +199,7 @@ def run_bidirectional(
             unless ``backward_conventions`` is given).
         backward_conventions: conventions of the backward half only.
         state_order: ``"keras"`` or ``"interleaved"`` (simulated port bug).
+        backward_last: ``"keras"`` or ``"first-step"`` (simulated port bug).
         initial_state_split: ``"keras"`` or ``"swapped"`` (simulated port bug).
         dtype: compute dtype (float64 default).
 
@@ -200,6 +211,8 @@ def run_bidirectional(
     """
     if merge_mode not in MERGE_MODES:
         raise ValueError(f"Invalid merge mode {merge_mode!r}; expected one of {MERGE_MODES}")
+    if backward_last not in BACKWARD_LASTS:
+        raise ValueError(f"backward_last={backward_last!r} is not one of {BACKWARD_LASTS}")
     if state_order not in STATE_ORDERS:
         raise ValueError(f"state_order={state_order!r} is not one of {STATE_ORDERS}")
     if initial_state_split not in INITIAL_STATE_SPLITS:
@@ -253,4 +266,5 @@ def run_bidirectional(
         return_sequences=return_sequences,
         return_state=bool(fwd_config.get("return_state", False)),
         state_order=state_order,
+        backward_last=backward_last,
     )

@@ -153,18 +153,22 @@ def run_sequence_with_step(
     initial_state: Sequence[np.ndarray] | None = None,
     carried_state: Sequence[np.ndarray] | None = None,
     dtype: np.dtype | type = np.float64,
+    conventions: Conventions = KERAS,
 ) -> SequenceTrace:
     """Keras's time loop around someone else's one-step function.
 
     ``step(x_t (B, F), states) -> (output_t (B, U), new_states)``; the loop
     (initial state, go_backwards, masking, return values) is exactly
     :func:`run_sequence`'s, so only the step's maths are under test.
+    ``conventions`` changes the loop only (its initial_state, time_direction
+    and mask fields), to simulate a port's loop bug around a correct step.
     """
     options = LayerOptions.from_config(kind, config)
     names = {"LSTM": ("h", "c")}.get(kind, ("h",))
     return _drive(
         step, names, x, options,
-        mask=mask, initial_state=initial_state, conventions=KERAS, dtype=np.dtype(dtype), carried_state=carried_state,
+        mask=mask, initial_state=initial_state, conventions=conventions, dtype=np.dtype(dtype),
+        carried_state=carried_state,
     )
 
 

@@ -66,8 +66,9 @@ from reference_cells.simple_rnn import SimpleRNNCell
 _CELLS = {"SimpleRNN": SimpleRNNCell, "LSTM": LSTMCell, "GRU": GRUCell}
 #: Keras cell class names accepted as kinds, e.g. from ``RNN.get_config()``.
 _CELL_CLASS_NAMES = {"SimpleRNNCell": "SimpleRNN", "LSTMCell": "LSTM", "GRUCell": "GRU"}
-#: Conventions fields that change the time loop; the stacked loop is Keras's only.
-_LOOP_FIELDS = ("initial_state", "time_direction", "mask", "state_carry")
+#: Loop conventions the stacked loop cannot simulate: the JAX masked-output rule would
+#: read the packed state vector (cell 1's h, not the last cell's), and stacks run stateless.
+_UNSIMULATED_LOOP = {"mask": "state", "state_carry": "reset"}
 #: Loop options read from the RNN layer's config (not from the cells').
 _LOOP_KEYS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask")
 
@@ -145,14 +146,14 @@ def run_stacked_cells(
         mask: optional ``(B, T)`` bool, True = use the step.
         initial_state: per cell, a list of ``(B, U_k)`` arrays in cell state
             order, or a bare array for a single-state cell.
-        conventions: applied to every cell's maths (gate order, biases, ...);
-            loop fields (initial_state, time_direction, mask, state_carry)
-            must be Keras's.
+        conventions: applied to every cell's maths (gate order, biases, ...) and
+            to the time loop (initial_state, time_direction, mask; not
+            ``mask="state"`` or ``state_carry``, which raise ValueError).
         dtype: compute dtype (float64 default).
     """
-    bad = [f for f in _LOOP_FIELDS if getattr(conventions, f) != "keras"]
+    bad = [f for f, value in _UNSIMULATED_LOOP.items() if getattr(conventions, f) == value]
     if bad:
-        raise ValueError(f"run_stacked_cells simulates cell conventions only, not loop fields {bad}")
+        raise ValueError(f"run_stacked_cells does not simulate loop conventions {bad}")
     if not (len(kinds) == len(weights_per_cell) == len(cell_configs)) or not kinds:
         raise ValueError("kinds, weights_per_cell and cell_configs must be non-empty and of equal length")
     dtype = np.dtype(dtype)
@@ -221,7 +222,8 @@ def run_stacked_cells(
     if len(cells) == 1 and not bare[0]:
         bare[0] = _single_cell_returns_bare(cells[0], mask is not None, bool(loop.get("unroll", False)))
     trace = run_sequence_with_step(
-        "SimpleRNN", step, x, {**loop, "units": width}, mask=mask, initial_state=packed_init, dtype=dtype
+        "SimpleRNN", step, x, {**loop, "units": width}, mask=mask, initial_state=packed_init, dtype=dtype,
+        conventions=conventions,
     )
 
     per_step = unpack(trace.states["h"])

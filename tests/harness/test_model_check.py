@@ -184,3 +184,34 @@ def test_misaligned_backward_half_in_the_reference_would_be_caught(family_models
     monkeypatch.setattr(refs, "run_bidirectional", misaligned)
     report = check_model(family_models["bi_stack"])
     assert report.layers[0].verdict == "mismatch" and report.first_diverging.name == "bi"
+
+
+def _example_port(name: str):
+    from harness.port import load_port
+
+    return load_port(str(REPO / "cases" / "ports" / name))
+
+
+def test_family_ports_in_a_model_are_checked_and_named(family_models):
+    """check-model --port on a Bidirectional and a ConvLSTM layer: correct ports match, broken ones are
+    localised to their layer and named."""
+    correct = check_model(family_models["bi_stack"],
+                          ports={"bi": _example_port("correct_bidirectional.py:bidirectional")})
+    assert correct.layers[0].against.endswith("bidirectional") and correct.layers[0].verdict == "match", correct.to_json()
+    broken = check_model(family_models["bi_stack"],
+                         ports={"bi": _example_port("broken_bidirectional_backward_unflipped.py:bidirectional")})
+    assert broken.first_diverging.name == "bi" and broken.first_diverging.flags == ["time-direction"], broken.to_json()
+    conv = check_model(family_models["conv"],
+                       ports={"conv2": _example_port("broken_conv_lstm2d_gate_order.py:conv_lstm"),
+                              "conv": _example_port("correct_conv_lstm.py:conv_lstm")})
+    assert [c.verdict for c in conv.layers] == ["match", "mismatch"]
+    assert conv.first_diverging.name == "conv2" and conv.first_diverging.flags == ["gate-order"]
+
+
+def test_check_model_cli_family_port(family_models, tmp_path, capsys):
+    out = tmp_path / "answer.json"
+    port = REPO / "cases" / "ports" / "broken_conv_lstm2d_gate_order.py"
+    code = main(["check-model", str(family_models["conv"]), "--port", f"conv={port}:conv_lstm", "--json", str(out)])
+    assert code == 1, capsys.readouterr().out
+    answer = json.loads(out.read_text())
+    assert answer["first_diverging_layer"]["layer"] == "conv" and answer["first_diverging_layer"]["flags"] == ["gate-order"]

@@ -356,3 +356,38 @@ def test_go_backwards_layer_passes_the_time_order_mask_on(seed: int) -> None:
     assert _max_err(expected, trace.layer_return()) < TOL
     realigned = run_sequence("GRU", trace.layers[0].outputs, specs[1][1], specs[1][2], mask=mask[:, ::-1])
     assert _max_err(expected, realigned.layer_return()) > BUG
+
+
+def _two_cell_stack(rng: np.random.Generator, *, batch: int = 2, steps: int = 7, features: int = 3):
+    kinds, units = ["LSTM", "GRU"], [3, 2]
+    configs = [{"units": units[0], "activation": "tanh", "recurrent_activation": "sigmoid"},
+               {"units": units[1], "activation": "tanh", "recurrent_activation": "sigmoid", "reset_after": True}]
+    weights = [[rng.normal(0, 0.5, (features, 4 * units[0])), rng.normal(0, 0.5, (units[0], 4 * units[0])),
+                rng.normal(0, 0.5, (4 * units[0],))],
+               [rng.normal(0, 0.5, (units[0], 3 * units[1])), rng.normal(0, 0.5, (units[1], 3 * units[1])),
+                rng.normal(0, 0.5, (2, 3 * units[1]))]]
+    x = rng.standard_normal((batch, steps, features))
+    mask = np.ones((batch, steps), bool)
+    mask[0, 4:] = False
+    mask[1, :2] = False
+    return kinds, weights, configs, x, mask
+
+
+def test_stack_loop_conventions_simulate_loop_bugs() -> None:
+    """A port's loop bugs around a stack: each equals the Keras loop run on what the port effectively sees."""
+    from reference_cells import Conventions
+
+    kinds, weights, configs, x, mask = _two_cell_stack(np.random.default_rng(5))
+    loop = {"return_sequences": True, "return_state": True}
+    ignored = run_stacked_cells(kinds, x, weights, configs, loop, mask=mask, conventions=Conventions(mask="ignore"))
+    unmasked = run_stacked_cells(kinds, x, weights, configs, loop)
+    np.testing.assert_array_equal(ignored.outputs, unmasked.outputs)
+    forwards = run_stacked_cells(kinds, x, weights, configs, {**loop, "go_backwards": True},
+                                 conventions=Conventions(time_direction="ignored"))
+    np.testing.assert_array_equal(forwards.outputs, unmasked.outputs)
+    ones = run_stacked_cells(kinds, x, weights, configs, loop, conventions=Conventions(initial_state="ones"))
+    given = run_stacked_cells(kinds, x, weights, configs, loop,
+                              initial_state=[[np.ones((2, 3)), np.ones((2, 3))], [np.ones((2, 2))]])
+    np.testing.assert_allclose(ones.outputs, given.outputs, rtol=0, atol=1e-15)
+    with pytest.raises(ValueError, match="does not simulate"):
+        run_stacked_cells(kinds, x, weights, configs, loop, mask=mask, conventions=Conventions(mask="state"))
