@@ -27,7 +27,7 @@ def parse_shard(text: str) -> tuple[int, int]:
         raise ValueError(f"--shard {text!r}: expected K/N, e.g. 2/4 (shard 2 of 4)")
     k, n = int(match.group(1)), int(match.group(2))
     if not 1 <= k <= n:
-        raise ValueError(f"--shard {text}: expected 1 <= K <= N")
+        raise ValueError(f"--shard {text!r}: expected 1 <= K <= N, got K={k}, N={n}")
     return k, n
 
 

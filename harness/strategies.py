@@ -179,6 +179,18 @@ def case_specs(
     return draw()
 
 
+def compile_signature(case: CaseSpec) -> tuple:
+    """What selects a traced Keras graph for ``case`` (see :class:`harness.runner.KerasRunner`):
+    the layer, mask and initial-state presence, a stateful layer's batch, an unrolled
+    layer's chunk lengths. Every case of a :func:`case_groups` draw has the same one."""
+    layer = case.layer
+    steps = None
+    if layer.unroll:
+        edges = [round(case.timesteps * k / case.chunks) for k in range(case.chunks + 1)]
+        steps = tuple(b - a for a, b in zip(edges[:-1], edges[1:]))
+    return (layer, case.mask != "none", case.initial_state, case.batch if layer.stateful else None, steps)
+
+
 def case_groups(
     *,
     size: int,
