@@ -23,7 +23,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from harness.case import CaseSpec
 from harness.compare import records_frame
@@ -123,26 +123,36 @@ def check_any(spec, runner: KerasRunner, family_runner: FamilyRunner | None) -> 
     return check_case(spec, runner)
 
 
-def run_sweep(options: SweepOptions, *, progress: bool = True, runner: KerasRunner | None = None) -> SweepResult:
+def run_sweep(
+    options: SweepOptions,
+    *,
+    progress: bool = True,
+    runner: KerasRunner | None = None,
+    on_case: Callable[[int], None] | None = None,
+) -> SweepResult:
+    """Run the sweep; ``on_case(n)`` is called with the count of finished cases (benchmarks sample memory there)."""
     from tqdm import tqdm
 
     groups = draw_groups(options)
     result = SweepResult(options)
     start = time.perf_counter()
     with tqdm(total=sum(map(len, groups)), desc="sweep", unit="case", disable=not progress, leave=False) as bar:
-        drift = err = 0
+        drift = err = finished_cases = 0
 
         def done(outcomes: list[CaseOutcome]) -> None:
-            nonlocal drift, err
+            nonlocal drift, err, finished_cases
+            finished_cases += len(outcomes)
             drift += sum(o.result.status == "drift" for o in outcomes)
             err += sum(o.result.status == "error" for o in outcomes)
             if outcomes:
                 bar.set_postfix_str(f"{spec_kind(outcomes[-1].spec)} drift={drift} err={err}", refresh=False)
             bar.update(len(outcomes))
+            if on_case is not None:
+                on_case(finished_cases)  # bar.n stays 0 when the bar is disabled
 
         try:
             if options.workers > 1 and len(groups) > 1:
-                finished = _run_in_workers(groups, options.workers, done)
+                finished = _run_in_workers(groups, options.workers, done, runner or KerasRunner())
             else:
                 finished = _run_here(groups, runner or KerasRunner(), done)
         except KeyboardInterrupt as exc:
@@ -182,7 +192,8 @@ def run_group(group: list) -> list[CaseOutcome]:
     return [check_any(spec, runner, family) for spec in group]  # type: ignore[arg-type]
 
 
-def _run_in_workers(groups: list[list], workers: int, done) -> list[list[CaseOutcome] | None]:
+def _run_in_workers(groups: list[list], workers: int, done, runner: KerasRunner) -> list[list[CaseOutcome] | None]:
+    """``workers - 1`` worker processes plus this one (which starts at once, while they import TensorFlow)."""
     from harness.compare import error_result
     from harness.workers import run_in_order
 
@@ -190,7 +201,13 @@ def _run_in_workers(groups: list[list], workers: int, done) -> list[list[CaseOut
         reason = f"{type(exc).__name__}: {exc}"
         return [CaseOutcome(spec, error_result(spec.case_id(), spec_kind(spec), reason), []) for spec in groups[i]]
 
-    return run_in_order(run_group, groups, workers=workers, on_result=lambda i, outcomes: done(outcomes), on_lost=lost)
+    family_runner = FamilyRunner() if any(isinstance(c, FamilySpec) for g in groups for c in g) else None
+
+    def here(group: list) -> list[CaseOutcome]:
+        return [check_any(spec, runner, family_runner) for spec in group]
+
+    return run_in_order(run_group, groups, workers=workers, on_result=lambda i, outcomes: done(outcomes), on_lost=lost,
+                        local=here)
 
 
 def summary_rows(result: SweepResult) -> list[dict]:

@@ -9,6 +9,11 @@ SIGINT: Ctrl-C reaches the parent, which keeps every finished group, cancels
 the rest and reports the sweep as interrupted. A worker that dies (a crash in
 native code) turns the groups it could not finish into ``error`` results
 through ``on_lost``; the sweep goes on with a new pool.
+
+With ``local`` given, the parent process is one of the workers: it runs
+groups itself (taking them from the end of the queue, which the pool has not
+reached) while the pool's processes start, so a short sweep is never slower
+than running it in one process.
 """
 
 from __future__ import annotations
@@ -54,35 +59,55 @@ def run_in_order(
     on_result: Callable[[int, R], None],
     on_lost: Callable[[int, BaseException], R],
     initializer: Callable[[], None] | None = limit_threads,
+    local: Callable[[G], R] | None = None,
 ) -> list[R | None]:
     """``[task(g) for g in groups]`` on ``workers`` processes; ``task`` must be picklable (module level).
 
-    ``on_result(i, r)`` is called as each group finishes (progress bars); the
-    returned list is in group order. On KeyboardInterrupt the list holds
-    ``None`` for the groups that did not finish and the interrupt is re-raised
-    with the partial list attached as ``exc.partial``.
+    ``local``: the same work done in this process (then ``workers - 1`` are
+    started). ``on_result(i, r)`` is called as each group finishes (progress
+    bars); the returned list is in group order. On KeyboardInterrupt the list
+    holds ``None`` for the groups that did not finish and the interrupt is
+    re-raised with the partial list attached as ``exc.partial``.
     """
     results: list[Any] = [None] * len(groups)
     pending = list(range(len(groups)))
     context = multiprocessing.get_context("spawn")
+    processes = workers - 1 if local is not None else workers
     while pending:
-        pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(pending))), mp_context=context,
+        pool = ProcessPoolExecutor(max_workers=max(1, min(processes, len(pending))), mp_context=context,
                                    initializer=initializer)
-        futures: dict[Future, int] = {}
+        futures: dict[int, Future] = {}
+
+        def collect(done: set[Future]) -> None:
+            for future in sorted(done, key=lambda f: index[f]):
+                i = index[future]
+                if results[i] is not None or future.cancelled():
+                    continue
+                try:
+                    results[i] = future.result()
+                except BrokenProcessPool:
+                    continue  # retried below on a fresh pool (or given up on, see on_lost)
+                except Exception as exc:  # noqa: BLE001 - the task itself failed: recorded, sweep goes on
+                    results[i] = on_lost(i, exc)
+                on_result(i, results[i])
+
         try:
-            futures = {pool.submit(task, groups[i]): i for i in pending}
-            waiting = set(futures)
+            futures = {i: pool.submit(task, groups[i]) for i in pending}
+            index = {f: i for i, f in futures.items()}
+            waiting = set(futures.values())
             while waiting:
-                done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=futures.__getitem__):
-                    i = futures[future]
-                    try:
-                        results[i] = future.result()
-                    except BrokenProcessPool:
-                        continue  # retried below on a fresh pool (or given up on, see on_lost)
-                    except Exception as exc:  # noqa: BLE001 - the task itself failed: recorded, sweep goes on
-                        results[i] = on_lost(i, exc)
-                    on_result(i, results[i])
+                mine = None
+                if local is not None:  # take the last group nobody has started
+                    mine = next((i for i in reversed(pending) if futures[i].cancel()), None)
+                if mine is not None:
+                    waiting.discard(futures[mine])
+                    results[mine] = local(groups[mine])
+                    on_result(mine, results[mine])
+                    done = {f for f in waiting if f.done()}
+                else:
+                    done, _ = wait(waiting, return_when=FIRST_COMPLETED)
+                waiting -= done
+                collect(done)
         except KeyboardInterrupt as exc:
             pool.shutdown(wait=False, cancel_futures=True)
             exc.partial = results  # type: ignore[attr-defined]
