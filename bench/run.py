@@ -12,8 +12,9 @@
 4. diagnosis time for a broken port at T=128, 32 units (whole catalogue, pairs).
 5. the float64 reference against Keras's compiled float32 forward at batch 64,
    T 256, 64 features, 256 units (best of 3 each).
-6. memory: a 10,002-case sweep in a child process (1 worker; shorter sequences
-   so it fits the time budget), RSS sampled every 1,000 cases.
+6. memory: a 10,002-case sweep in a child process, run as ``rnn-parity sweep
+   --out DIR`` runs it (records streamed to disk; 1 worker; sequences <= 24
+   steps so it fits the time budget), RSS sampled every 1,000 cases.
 
 Results go to ``bench-out/bench.json`` with provenance and the machine's load;
 the last line printed is ``speedup: <ratio>x`` (sweep with ``--workers`` over naive).
@@ -136,9 +137,16 @@ def memory_child(per_cell: int, seed: int) -> None:
             samples.append({"cases": n, "rss_mib": round(rss_mib(), 1), "t": round(time.perf_counter() - start, 1)})
             next_mark[0] += 1000
 
+    import tempfile
+
+    from harness.sweep import RecordStream
+
     options = _options(per_cell, seed, max_timesteps=24, max_units=32)
     start = time.perf_counter()
-    result = run_sweep(options, progress=False, on_case=on_case)
+    with tempfile.TemporaryDirectory() as out:  # as `rnn-parity sweep --out DIR` runs: records streamed to disk
+        stream = RecordStream(Path(out))
+        result = run_sweep(options, progress=False, on_case=on_case, on_outcome=stream.add, keep_records=False)
+        stream.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"cases": len(result.outcomes), "seconds": round(result.seconds, 1), "samples": samples,
                       "peak_rss_mib": round(peak, 1), "max_timesteps": 24, "max_units": 32, "workers": 1}))

@@ -130,18 +130,26 @@ def _print_table(rows: list[dict], file=None) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from harness.sweep import SweepOptions, run_sweep
+    from harness.sweep import RecordStream, SweepOptions, run_sweep
 
     try:
         options = SweepOptions(cells=args.cells, examples=args.examples, seed=args.seed, max_timesteps=args.max_timesteps,
                                per_config=args.per_config, workers=args.workers, shard=args.shard)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    result = run_sweep(options, progress=not args.no_progress)
-    return _finish_sweep(result, args.out, seed=options.seed)
+    # Records go to disk as cases finish (or nowhere without --out): memory stays flat on long sweeps.
+    stream = RecordStream(args.out) if args.out is not None else None
+    try:
+        result = run_sweep(options, progress=not args.no_progress, keep_records=False,
+                           on_outcome=stream.add if stream is not None else None)
+    except BaseException:
+        if stream is not None:
+            stream.abort()
+        raise
+    return _finish_sweep(result, args.out, seed=options.seed, stream=stream)
 
 
-def _finish_sweep(result, out: Path | None, *, seed: int) -> int:
+def _finish_sweep(result, out: Path | None, *, seed: int, stream=None) -> int:
     """Print failures and the summary, write the outputs; the exit code of a sweep."""
     from harness.failure import failure_message
     from harness.sweep import summary_rows, write_outputs
@@ -152,7 +160,7 @@ def _finish_sweep(result, out: Path | None, *, seed: int) -> int:
     n = len(result.outcomes)
     print(f"\n{n} cases in {result.seconds:.1f} s ({n / max(result.seconds, 1e-9):.1f} cases/s), seed {seed}")
     if out is not None:
-        paths = write_outputs(result, out)
+        paths = write_outputs(result, out, stream=stream)
         print(f"records written to {paths[0].parent}/ ({', '.join(p.name for p in paths)})")
     if result.interrupted:
         print("the sweep was interrupted: the outputs hold the finished cases and are marked incomplete", file=sys.stderr)

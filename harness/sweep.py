@@ -37,6 +37,9 @@ from harness.family import FAMILY_KINDS, FamilyRunner, FamilySpec, check_family,
 from reference_cells.layer_config import CELL_KINDS
 
 ALL_KINDS = CELL_KINDS + FAMILY_KINDS
+#: Compile groups between two ``KerasRunner.release()`` calls (keeps a long sweep's memory flat;
+#: groups rarely share a trace, so little is lost).
+RELEASE_EVERY = 16
 #: Family layers (Bidirectional, stacked cells, ConvLSTM) are drawn with shorter sequences.
 FAMILY_MAX_TIMESTEPS = 16
 
@@ -129,12 +132,40 @@ def run_sweep(
     progress: bool = True,
     runner: KerasRunner | None = None,
     on_case: Callable[[int], None] | None = None,
+    on_outcome: Callable[[CaseOutcome], None] | None = None,
+    keep_records: bool = True,
 ) -> SweepResult:
-    """Run the sweep; ``on_case(n)`` is called with the count of finished cases (benchmarks sample memory there)."""
+    """Run the sweep.
+
+    ``on_case(n)`` is called with the count of finished cases (benchmarks sample
+    memory there). ``on_outcome(o)`` receives every outcome in sweep order (for
+    any number of workers) as soon as the groups before it are done: the CLI
+    streams records to disk with it. ``keep_records=False`` then drops each
+    case's records from the result, so a long sweep's memory stays flat (the
+    records of 10,000 cases are ~10^6 objects).
+    """
     from tqdm import tqdm
 
     groups = draw_groups(options)
     result = SweepResult(options)
+    delivered = 0
+    ready: dict[int, list[CaseOutcome]] = {}
+
+    def group_done(i: int, outcomes: list[CaseOutcome]) -> None:
+        """Hand finished groups on in order; drop their records if asked."""
+        nonlocal delivered
+        ready[i] = outcomes
+        while delivered in ready:
+            flush(ready.pop(delivered))
+            delivered += 1
+
+    def flush(outcomes: list[CaseOutcome]) -> None:
+        for o in outcomes:
+            if on_outcome is not None:
+                on_outcome(o)
+        if not keep_records:
+            outcomes[:] = [dataclasses.replace(o, records=[]) for o in outcomes]
+
     start = time.perf_counter()
     with tqdm(total=sum(map(len, groups)), desc="sweep", unit="case", disable=not progress, leave=False) as bar:
         drift = err = finished_cases = 0
@@ -152,21 +183,26 @@ def run_sweep(
 
         try:
             if options.workers > 1 and len(groups) > 1:
-                finished = _run_in_workers(groups, options.workers, done, runner or KerasRunner())
+                finished = _run_in_workers(groups, options.workers, done, group_done, runner or KerasRunner())
             else:
-                finished = _run_here(groups, runner or KerasRunner(), done)
+                finished = _run_here(groups, runner or KerasRunner(), done, group_done)
         except KeyboardInterrupt as exc:
             result.interrupted = True  # keep what finished; the caller marks the output incomplete
             finished = getattr(exc, "partial", [])
+            for i, outcomes in enumerate(finished):  # what finished after a gap, and a half-done group
+                if i >= delivered and outcomes:
+                    flush(outcomes)
         result.outcomes = [o for outcomes in finished if outcomes is not None for o in outcomes]
     result.seconds = time.perf_counter() - start
     return result
 
 
-def _run_here(groups: list[list], runner: KerasRunner, done) -> list[list[CaseOutcome] | None]:
+def _run_here(groups: list[list], runner: KerasRunner, done, group_done) -> list[list[CaseOutcome] | None]:
     family_runner = FamilyRunner() if any(isinstance(c, FamilySpec) for g in groups for c in g) else None
     finished: list[list[CaseOutcome] | None] = [None] * len(groups)
     for i, group in enumerate(groups):
+        if i and i % RELEASE_EVERY == 0:
+            runner.release()
         outcomes: list[CaseOutcome] = []
         finished[i] = outcomes
         try:
@@ -176,6 +212,7 @@ def _run_here(groups: list[list], runner: KerasRunner, done) -> list[list[CaseOu
         except KeyboardInterrupt as exc:
             exc.partial = finished  # type: ignore[attr-defined]
             raise
+        group_done(i, outcomes)
     return finished
 
 
@@ -185,14 +222,19 @@ _WORKER_RUNNERS: dict[str, object] = {}
 
 def run_group(group: list) -> list[CaseOutcome]:
     """Worker task: check every case of one compile group with this process's runners."""
-    runner = _WORKER_RUNNERS.setdefault("cells", KerasRunner())
+    runner = _WORKER_RUNNERS.get("cells")
+    if runner is None:
+        runner = _WORKER_RUNNERS["cells"] = KerasRunner()
+    count = _WORKER_RUNNERS["groups"] = _WORKER_RUNNERS.get("groups", 0) + 1  # type: ignore[operator]
+    if count % RELEASE_EVERY == 0:
+        runner.release()  # type: ignore[attr-defined]
     family = _WORKER_RUNNERS.get("family")
     if family is None and any(isinstance(c, FamilySpec) for c in group):
         family = _WORKER_RUNNERS["family"] = FamilyRunner()
     return [check_any(spec, runner, family) for spec in group]  # type: ignore[arg-type]
 
 
-def _run_in_workers(groups: list[list], workers: int, done, runner: KerasRunner) -> list[list[CaseOutcome] | None]:
+def _run_in_workers(groups: list[list], workers: int, done, group_done, runner: KerasRunner) -> list[list[CaseOutcome] | None]:
     """``workers - 1`` worker processes plus this one (which starts at once, while they import TensorFlow)."""
     from harness.compare import error_result
     from harness.workers import run_in_order
@@ -203,11 +245,20 @@ def _run_in_workers(groups: list[list], workers: int, done, runner: KerasRunner)
 
     family_runner = FamilyRunner() if any(isinstance(c, FamilySpec) for g in groups for c in g) else None
 
+    taken = 0
+
     def here(group: list) -> list[CaseOutcome]:
+        nonlocal taken
+        taken += 1
+        if taken % RELEASE_EVERY == 0:
+            runner.release()
         return [check_any(spec, runner, family_runner) for spec in group]
 
-    return run_in_order(run_group, groups, workers=workers, on_result=lambda i, outcomes: done(outcomes), on_lost=lost,
-                        local=here)
+    def finished(i: int, outcomes: list[CaseOutcome]) -> None:
+        done(outcomes)
+        group_done(i, outcomes)
+
+    return run_in_order(run_group, groups, workers=workers, on_result=finished, on_lost=lost, local=here)
 
 
 def summary_rows(result: SweepResult) -> list[dict]:
@@ -244,16 +295,51 @@ def case_rows(outcomes: Iterable[CaseOutcome]) -> list[dict]:
     return rows
 
 
-def write_outputs(result: SweepResult, out: Path) -> list[Path]:
-    """``records.csv`` (case x tensor x timestep), ``cases.csv``, ``summary.csv``, ``provenance.json``."""
+class RecordStream:
+    """``records.csv`` written case by case as the sweep goes (pass :meth:`add` as
+    ``run_sweep(on_outcome=...)``), into a temporary file renamed into place by
+    :meth:`close`: the same bytes as writing all records at once, without holding them."""
+
+    def __init__(self, out: Path) -> None:
+        import tempfile
+
+        self.path = Path(out) / "records.csv"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=".records.csv.", dir=self.path.parent)
+        self._file = open(handle, "w", newline="")
+        self._tmp = Path(name)
+        records_frame([]).to_csv(self._file, index=False)  # the header
+
+    def add(self, outcome: CaseOutcome) -> None:
+        if outcome.records:
+            records_frame(outcome.records).to_csv(self._file, index=False, header=False, float_format="%.6g")
+
+    def close(self) -> Path:
+        import os
+
+        self._file.close()
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        self._file.close()
+        self._tmp.unlink(missing_ok=True)
+
+
+def write_outputs(result: SweepResult, out: Path, *, stream: RecordStream | None = None) -> list[Path]:
+    """``records.csv`` (case x tensor x timestep; from ``stream`` if the sweep streamed it),
+    ``cases.csv``, ``summary.csv``, ``provenance.json``."""
     import pandas as pd
 
     from harness.storage import provenance, write_csv, write_json
 
     out = Path(out)
-    records = [r for o in result.outcomes for r in o.records]
+    if stream is not None:
+        records_path = stream.close()
+    else:
+        records_path = write_csv(records_frame([r for o in result.outcomes for r in o.records]), out / "records.csv")
     return [
-        write_csv(records_frame(records), out / "records.csv"),
+        records_path,
         write_csv(pd.DataFrame(case_rows(result.outcomes)), out / "cases.csv"),
         write_csv(pd.DataFrame(summary_rows(result)), out / "summary.csv"),
         write_json(
