@@ -9,6 +9,8 @@
 3. sweep: ``run_sweep`` exactly as ``rnn-parity sweep --workers W`` runs it
    (compile groups, noise floor per case, worker start-up included), on all the
    cases, with 1 worker and with ``--workers``; the two must give the same records.
+   Then, for scale, 1 worker with ``--per-config 1`` (no groups, 100 cases per
+   cell) and ``--per-config 32`` (other draws of the same size).
 4. diagnosis time for a broken port at T=128, 32 units (whole catalogue, pairs).
 5. the float64 reference against Keras's compiled float32 forward at batch 64,
    T 256, 64 features, 256 units (best of 3 each).
@@ -193,6 +195,12 @@ def main() -> None:
     parallel = sweep(dataclasses.replace(options, workers=args.workers))
     sweep_rate = len(parallel.outcomes) / parallel.seconds
     serial_rate = len(serial.outcomes) / serial.seconds
+    # How the figure depends on --per-config (other draws of the same size; 1 worker).
+    by_k = {}
+    for k in (1, 32):
+        other = sweep(dataclasses.replace(options, per_config=k, examples=min(args.per_cell, 100 if k == 1 else args.per_cell)))
+        by_k[k] = {"cases": len(other.outcomes), "cases_per_s": round(len(other.outcomes) / other.seconds, 1),
+                   "speedup": round(len(other.outcomes) / other.seconds / naive_rate, 2)}
     result = {
         "cases": len(cases),
         "per_config": options.per_config,
@@ -203,6 +211,7 @@ def main() -> None:
                                           "includes": "worker start-up (spawn + TensorFlow import)"},
         "records_identical_1_vs_n_workers": _same_records(serial, parallel),
         "speedup_1_worker": round(serial_rate / naive_rate, 2),
+        "per_config_1_worker": {str(k): v for k, v in by_k.items()},
         "speedup": round(sweep_rate / naive_rate, 2),
         "diagnosis_T128_U32": diagnosis_seconds(),
         "large_shape_B64_T256_F64_U256": large_shape(),
@@ -215,6 +224,7 @@ def main() -> None:
     print(f"naive: {naive_rate:.1f} cases/s ({len(subset)} of the {len(cases)} cases, every {step}th; constant cost per case)")
     print(f"sweep: {serial_rate:.1f} cases/s on 1 worker, {sweep_rate:.1f} cases/s on {args.workers} "
           f"(all {len(cases)} cases, {options.per_config} per layer configuration)")
+    print("per-config (1 worker): " + ", ".join(f"K={k}: {v['cases_per_s']} cases/s ({v['speedup']}x)" for k, v in by_k.items()))
     print(f"diagnosis: {result['diagnosis_T128_U32']['diagnosis_seconds']} s; reference/Keras at the large shape: "
           f"{result['large_shape_B64_T256_F64_U256']['ratio']}x")
     print(f"memory: RSS {mem['rss_at_1k_mib']} MiB at 1k cases, {mem['rss_at_end_mib']} MiB at {mem['cases']} cases")

@@ -98,7 +98,9 @@ def run_in_order(
             while waiting:
                 mine = None
                 if local is not None:  # take the last group nobody has started
-                    mine = next((i for i in reversed(pending) if futures[i].cancel()), None)
+                    # (cancel() is also True for a future cancelled before: skip the groups already taken)
+                    mine = next((i for i in reversed(pending)
+                                 if not futures[i].cancelled() and futures[i].cancel()), None)
                 if mine is not None:
                     waiting.discard(futures[mine])
                     results[mine] = local(groups[mine])

@@ -40,3 +40,15 @@ def test_the_parent_can_take_groups_too_and_order_is_kept():
     expected = [n * n for n in range(8)]
     expected[3] = -1 if 3 in here else "lost"
     assert results == expected
+
+
+def test_every_group_runs_exactly_once():
+    runs: list[int] = []
+
+    def local(n: int) -> int:
+        runs.append(n)
+        return n * n if n != 3 else -1
+
+    run_in_order(slow_square, list(range(10)), workers=2, on_result=lambda i, r: None,
+                 on_lost=lambda i, exc: "lost", initializer=ignore_interrupts, local=local)
+    assert len(runs) == len(set(runs))  # the parent never re-runs a group it already took
