@@ -177,6 +177,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench-out"))
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    import warnings
+
+    # Keras's model-design advice (softmax over an axis of size 1) is drawn on purpose, as in the CLI.
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"keras(\.|$)")
     if args.memory_child is not None:
         memory_child(args.memory_child, args.seed)
         return

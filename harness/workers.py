@@ -34,7 +34,11 @@ WORKER_THREADS = 1
 
 def limit_threads() -> None:
     """Worker initialiser: ignore Ctrl-C (the parent handles it) and pin TF to one thread per op."""
+    import warnings
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # As the CLI does: Keras's model-design advice is about layers drawn on purpose.
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"keras(\.|$)")
     os.environ.setdefault("OMP_NUM_THREADS", str(WORKER_THREADS))
     from harness.keras_env import import_tensorflow
 
