@@ -33,3 +33,24 @@ def test_merge_with_a_missing_shard_is_a_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "2/2 missing" in err
     assert not (tmp_path / "m").exists()
+
+
+def test_ctrl_c_keeps_the_finished_cases_streamed_and_marks_the_output_incomplete(tmp_path, monkeypatch, capsys):
+    import harness.sweep as sweep
+
+    real, calls = sweep.check_any, []
+
+    def interrupted_on_the_fourth(spec, runner, family_runner):
+        calls.append(spec)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(spec, runner, family_runner)
+
+    monkeypatch.setattr(sweep, "check_any", interrupted_on_the_fourth)
+    assert cli.main(SWEEP + ["--out", str(tmp_path)]) == 130
+    cases = (tmp_path / "cases.csv").read_text().splitlines()
+    assert len(cases) == 1 + 3  # header + the three finished cases (a group cut in the middle included)
+    records = (tmp_path / "records.csv").read_text().splitlines()
+    assert {line.split(",")[0] for line in records[1:]} == {line.split(",")[0] for line in cases[1:]}
+    assert json.loads((tmp_path / "provenance.json").read_text())["complete"] is False
+    assert not list(tmp_path.glob(".records.csv.*"))  # no temporary file left behind
