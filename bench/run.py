@@ -1,36 +1,53 @@
-"""``make bench``: the sweep against the naive loop, on the same cases.
+"""``make bench``: the sweep against the naive loop, on the same cases, and the other speed figures.
 
-(a) naive: a fresh Keras model and ``predict`` per case, plus the reference;
-(b) the sweep's own path (built layers and traces reused, tolerance measured).
-Also: diagnosis time for a broken port at T=128, 32 units, and the float64
-reference against Keras's compiled float32 forward at a large shape.
-Results go to ``bench-out/bench.json`` with provenance; the last line printed
-is ``speedup: <ratio>x`` (sweep over naive).
+1. Cases: the sweep's own draw (seed 1; SimpleRNN, LSTM, GRU; batch <= 8,
+   timesteps <= 64, units <= 64, every option), ``--per-cell`` cases per cell.
+2. naive: a fresh Keras model and ``predict`` per case, plus the float64
+   reference (what a hand-written parity script does). Its cost per case does
+   not depend on what came before, so it is timed on a deterministic subset of
+   the same cases (every k-th, ``--naive-cases`` of them) and reported per case.
+3. sweep: ``run_sweep`` exactly as ``rnn-parity sweep --workers W`` runs it
+   (compile groups, noise floor per case, worker start-up included), on all the
+   cases, with 1 worker and with ``--workers``; the two must give the same records.
+   Then, for scale, 1 worker with ``--per-config 1`` (no groups, 100 cases per
+   cell) and ``--per-config 32`` (other draws of the same size).
+4. diagnosis time for a broken port at T=128, 32 units (whole catalogue, pairs).
+5. the float64 reference against Keras's compiled float32 forward at batch 64,
+   T 256, 64 features, 256 units (best of 3 each).
+6. memory: a 10,002-case sweep in a child process, run as ``rnn-parity sweep
+   --out DIR`` runs it (records streamed to disk; 1 worker; sequences <= 24
+   steps so it fits the time budget), RSS sampled every 1,000 cases.
+
+Results go to ``bench-out/bench.json`` with provenance and the machine's load;
+the last line printed is ``speedup: <ratio>x`` (sweep with ``--workers`` over naive).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+ROOT = Path(__file__).resolve().parent.parent
+CELLS = ("SimpleRNN", "LSTM", "GRU")
 
-def _cases(count: int, seed: int):
-    from harness.generate import draw_examples
-    from harness.strategies import case_specs
 
-    per_cell = max(1, count // 3)
-    out = []
-    for cell in ("SimpleRNN", "LSTM", "GRU"):
-        out += draw_examples(case_specs(kinds=[cell], max_timesteps=64, max_batch=8, max_units=64), count=per_cell, seed=seed)
-    return out
+def _options(per_cell: int, seed: int, **changes):
+    from harness.sweep import SweepOptions
+
+    base = SweepOptions(cells=CELLS, examples=per_cell, seed=seed, max_timesteps=64, max_batch=8, max_units=64)
+    return dataclasses.replace(base, **changes)
 
 
 def naive(cases) -> float:
-    """A fresh model and predict() per case, plus the float64 reference (what most tools do)."""
+    """Seconds for a fresh model and predict() per case, plus the float64 reference."""
     from harness.keras_env import import_keras
     from harness.reference import run_reference
 
@@ -48,15 +65,17 @@ def naive(cases) -> float:
     return time.perf_counter() - start
 
 
-def sweep(cases) -> float:
-    from harness.parity import check_case
-    from harness.runner import KerasRunner
+def sweep(options):
+    from harness.sweep import run_sweep
 
-    runner = KerasRunner()
-    start = time.perf_counter()
-    for spec in cases:
-        check_case(spec, runner)
-    return time.perf_counter() - start
+    return run_sweep(options, progress=False)
+
+
+def _same_records(a, b) -> bool:
+    from harness.compare import records_frame
+
+    return records_frame([r for o in a.outcomes for r in o.records]).to_csv(float_format="%.6g") == records_frame(
+        [r for o in b.outcomes for r in o.records]).to_csv(float_format="%.6g")
 
 
 def diagnosis_seconds() -> dict:
@@ -82,35 +101,138 @@ def large_shape() -> dict:
     layer = keras.layers.LSTM(256, return_sequences=True)
     layer.build((None, None, 64))
     fn = tf.function(lambda v: layer(v), input_signature=[tf.TensorSpec((None, None, 64), tf.float32)])
-    fn(x)  # trace once
-    t = time.perf_counter(); fn(x); keras_s = time.perf_counter() - t
-    t = time.perf_counter(); run_sequence("LSTM", x, layer.get_weights(), layer.get_config()); ref_s = time.perf_counter() - t
+    fn(x)  # trace and optimise once
+    weights, config = layer.get_weights(), layer.get_config()
+
+    def best(run) -> float:
+        times = []
+        for _ in range(3):
+            t = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - t)
+        return min(times)
+
+    keras_s = best(lambda: fn(x))
+    ref_s = best(lambda: run_sequence("LSTM", x, weights, config))
     return {"keras_compiled_float32_s": round(keras_s, 3), "reference_float64_s": round(ref_s, 3),
-            "ratio": round(ref_s / keras_s, 2)}
+            "ratio": round(ref_s / keras_s, 2), "timing": "best of 3 each"}
+
+
+def memory_child(per_cell: int, seed: int) -> None:
+    """Run in a child process: a long sweep, printing JSON lines of (cases, RSS MiB)."""
+    import resource
+
+    from harness.sweep import run_sweep
+
+    def rss_mib() -> float:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return float("nan")
+
+    samples = []
+    next_mark = [1000]
+
+    def on_case(n: int) -> None:
+        if n >= next_mark[0]:
+            samples.append({"cases": n, "rss_mib": round(rss_mib(), 1), "t": round(time.perf_counter() - start, 1)})
+            next_mark[0] += 1000
+
+    import tempfile
+
+    from harness.sweep import RecordStream
+
+    options = _options(per_cell, seed, max_timesteps=24, max_units=32)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as out:  # as `rnn-parity sweep --out DIR` runs: records streamed to disk
+        stream = RecordStream(Path(out))
+        result = run_sweep(options, progress=False, on_case=on_case, on_outcome=stream.add, keep_records=False)
+        stream.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"cases": len(result.outcomes), "seconds": round(result.seconds, 1), "samples": samples,
+                      "peak_rss_mib": round(peak, 1), "max_timesteps": 24, "max_units": 32, "workers": 1}))
+
+
+def memory(cases: int, seed: int) -> dict:
+    per_cell = -(-cases // len(CELLS))
+    out = subprocess.run([sys.executable, __file__, "--memory-child", str(per_cell), "--seed", str(seed)],
+                         capture_output=True, text=True, cwd=ROOT, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    samples = result["samples"]
+    first = next((s for s in samples if s["cases"] >= 1000), samples[0])
+    last = samples[-1]
+    result["rss_at_1k_mib"], result["rss_at_end_mib"] = first["rss_mib"], last["rss_mib"]
+    result["growth_1k_to_end_mib"] = round(last["rss_mib"] - first["rss_mib"], 1)
+    return result
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--cases", type=int, default=60)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--per-cell", type=int, default=400, help="sweep cases per cell (default 400)")
+    parser.add_argument("--naive-cases", type=int, default=60, help="naive loop on every k-th case, this many (default 60)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--memory-cases", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("bench-out"))
+    parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    from harness.storage import provenance, write_json
+    import warnings
 
-    cases = _cases(args.cases, args.seed)
-    n = len(cases)
-    t_naive, t_sweep = naive(cases), sweep(cases)
+    # Keras's model-design advice (softmax over an axis of size 1) is drawn on purpose, as in the CLI.
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"keras(\.|$)")
+    if args.memory_child is not None:
+        memory_child(args.memory_child, args.seed)
+        return
+    from harness.storage import provenance, write_json
+    from harness.sweep import draw_cases
+
+    load_before = os.getloadavg()
+    options = _options(args.per_cell, args.seed)
+    cases = draw_cases(options)
+    step = max(1, len(cases) // args.naive_cases)
+    subset = cases[::step][: args.naive_cases]
+    t_naive = naive(subset)
+    naive_rate = len(subset) / t_naive
+
+    serial = sweep(options)
+    parallel = sweep(dataclasses.replace(options, workers=args.workers))
+    sweep_rate = len(parallel.outcomes) / parallel.seconds
+    serial_rate = len(serial.outcomes) / serial.seconds
+    # How the figure depends on --per-config (other draws of the same size; 1 worker).
+    by_k = {}
+    for k in (1, 32):
+        other = sweep(dataclasses.replace(options, per_config=k, examples=min(args.per_cell, 100 if k == 1 else args.per_cell)))
+        by_k[k] = {"cases": len(other.outcomes), "cases_per_s": round(len(other.outcomes) / other.seconds, 1),
+                   "speedup": round(len(other.outcomes) / other.seconds / naive_rate, 2)}
     result = {
-        "cases": n,
-        "naive_cases_per_s": round(n / t_naive, 2),
-        "sweep_cases_per_s": round(n / t_sweep, 2),
-        "speedup": round(t_naive / t_sweep, 2),
+        "cases": len(cases),
+        "per_config": options.per_config,
+        "naive": {"cases": len(subset), "subset": f"every {step}th of the sweep's cases",
+                  "seconds": round(t_naive, 2), "cases_per_s": round(naive_rate, 2)},
+        "sweep_1_worker": {"seconds": round(serial.seconds, 2), "cases_per_s": round(serial_rate, 1)},
+        f"sweep_{args.workers}_workers": {"seconds": round(parallel.seconds, 2), "cases_per_s": round(sweep_rate, 1),
+                                          "includes": "worker start-up (spawn + TensorFlow import)"},
+        "records_identical_1_vs_n_workers": _same_records(serial, parallel),
+        "speedup_1_worker": round(serial_rate / naive_rate, 2),
+        "per_config_1_worker": {str(k): v for k, v in by_k.items()},
+        "speedup": round(sweep_rate / naive_rate, 2),
         "diagnosis_T128_U32": diagnosis_seconds(),
         "large_shape_B64_T256_F64_U256": large_shape(),
+        "memory": memory(args.memory_cases, args.seed + 1),
     }
-    write_json({**result, "provenance": provenance(seed=args.seed)}, args.out / "bench.json")
-    print(json.dumps(result, indent=2))
-    print(f"naive: {result['naive_cases_per_s']} cases/s, sweep: {result['sweep_cases_per_s']} cases/s")
+    load = {"loadavg_before": [round(v, 2) for v in load_before], "loadavg_after": [round(v, 2) for v in os.getloadavg()]}
+    write_json({**result, "load": load, "provenance": provenance(seed=args.seed)}, args.out / "bench.json")
+    print(json.dumps({**result, "load": load}, indent=2))
+    mem = result["memory"]
+    print(f"naive: {naive_rate:.1f} cases/s ({len(subset)} of the {len(cases)} cases, every {step}th; constant cost per case)")
+    print(f"sweep: {serial_rate:.1f} cases/s on 1 worker, {sweep_rate:.1f} cases/s on {args.workers} "
+          f"(all {len(cases)} cases, {options.per_config} per layer configuration)")
+    print("per-config (1 worker): " + ", ".join(f"K={k}: {v['cases_per_s']} cases/s ({v['speedup']}x)" for k, v in by_k.items()))
+    print(f"diagnosis: {result['diagnosis_T128_U32']['diagnosis_seconds']} s; reference/Keras at the large shape: "
+          f"{result['large_shape_B64_T256_F64_U256']['ratio']}x")
+    print(f"memory: RSS {mem['rss_at_1k_mib']} MiB at 1k cases, {mem['rss_at_end_mib']} MiB at {mem['cases']} cases")
+    print(f"load average before/after: {load['loadavg_before'][0]} / {load['loadavg_after'][0]} on {os.cpu_count()} cores")
     print(f"speedup: {result['speedup']}x")
 
 

@@ -33,6 +33,15 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _shard(text: str) -> tuple[int, int]:
+    from harness.shard import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix(f"--shard {text!r}: ")) from None
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors are one line and exit 2 (principle: no walls of text)."""
 
@@ -51,7 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser("sweep", help="Hypothesis-drawn cases per cell: Keras against the reference")
     sweep.add_argument("--cells", type=_cells, default=("SimpleRNN", "LSTM", "GRU"),
                        help="comma-separated: SimpleRNN,LSTM,GRU and Bidirectional,StackedRNN,ConvLSTM1D,ConvLSTM2D,ConvLSTM3D")
-    sweep.add_argument("--examples", type=int, default=100, help="cases per cell (default 100)")
+    sweep.add_argument("--examples", type=int, default=100,
+                       help="cases per cell (default 100), drawn as ceil(N / --per-config) layer configurations")
+    sweep.add_argument("--per-config", type=int, default=8, metavar="K",
+                       help="cases per layer configuration: K data draws share one traced Keras graph (default 8; "
+                            "1 = every case its own configuration)")
+    sweep.add_argument("--workers", type=int, default=1, help="worker processes (default 1; 2 on a 2-core machine)")
+    sweep.add_argument("--shard", type=_shard, default=(1, 1), metavar="K/N",
+                       help="run only the K-th of N deterministic blocks of the sweep (merge with `rnn-parity merge`)")
     sweep.add_argument("--seed", type=int, default=0, help="same seed, same cases and numbers (default 0)")
     sweep.add_argument("--max-timesteps", type=int, default=64, help="longest sequence drawn (default 64)")
     sweep.add_argument("--out", type=Path, default=None, help="write records.csv, cases.csv, summary.csv here")
@@ -102,8 +118,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--no-cases", action="store_true", help="sweep only")
     report.add_argument("--out", type=Path, default=Path("reports"), help="reports root (default reports/)")
     report.add_argument("--no-progress", action="store_true")
+    report.add_argument("--per-config", type=int, default=8, metavar="K", help="sweep cases per layer configuration (default 8)")
+    report.add_argument("--workers", type=int, default=1, help="sweep worker processes (default 1)")
+    report.add_argument("--merge", nargs="+", type=Path, default=None, metavar="SHARD_DIR",
+                        help="report on these `sweep --shard K/N --out DIR` outputs instead of running the sweep")
     report.add_argument("--compare", nargs=2, type=Path, metavar=("RUN_A", "RUN_B"),
                         help="only compare two existing runs (e.g. reports/<id> reports/latest)")
+
+    merge = sub.add_parser("merge", help="merge `sweep --shard K/N --out DIR` outputs into one sweep output")
+    merge.add_argument("shards", nargs="+", type=Path, metavar="SHARD_DIR", help="every shard's --out directory")
+    merge.add_argument("--out", type=Path, required=True, help="write the merged records.csv, cases.csv, summary.csv here")
 
     replay = sub.add_parser("replay", help="re-run one case from the token in a failure message")
     replay.add_argument("token")
@@ -120,21 +144,37 @@ def _print_table(rows: list[dict], file=None) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from harness.failure import failure_message
-    from harness.sweep import SweepOptions, run_sweep, summary_rows, write_outputs
+    from harness.sweep import RecordStream, SweepOptions, run_sweep
 
     try:
-        options = SweepOptions(cells=args.cells, examples=args.examples, seed=args.seed, max_timesteps=args.max_timesteps)
+        options = SweepOptions(cells=args.cells, examples=args.examples, seed=args.seed, max_timesteps=args.max_timesteps,
+                               per_config=args.per_config, workers=args.workers, shard=args.shard)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    result = run_sweep(options, progress=not args.no_progress)
+    # Records go to disk as cases finish (or nowhere without --out): memory stays flat on long sweeps.
+    stream = RecordStream(args.out) if args.out is not None else None
+    try:
+        result = run_sweep(options, progress=not args.no_progress, keep_records=False,
+                           on_outcome=stream.add if stream is not None else None)
+    except BaseException:
+        if stream is not None:
+            stream.abort()
+        raise
+    return _finish_sweep(result, args.out, seed=options.seed, stream=stream)
+
+
+def _finish_sweep(result, out: Path | None, *, seed: int, stream=None) -> int:
+    """Print failures and the summary, write the outputs; the exit code of a sweep."""
+    from harness.failure import failure_message
+    from harness.sweep import summary_rows, write_outputs
+
     for outcome in result.drifted + result.errors:
         print(failure_message(outcome.spec, outcome.result), end="\n\n")
     _print_table(summary_rows(result))
     n = len(result.outcomes)
-    print(f"\n{n} cases in {result.seconds:.1f} s ({n / max(result.seconds, 1e-9):.1f} cases/s), seed {options.seed}")
-    if args.out is not None:
-        paths = write_outputs(result, args.out)
+    print(f"\n{n} cases in {result.seconds:.1f} s ({n / max(result.seconds, 1e-9):.1f} cases/s), seed {seed}")
+    if out is not None:
+        paths = write_outputs(result, out, stream=stream)
         print(f"records written to {paths[0].parent}/ ({', '.join(p.name for p in paths)})")
     if result.interrupted:
         print(f"rnn-parity: interrupted after {n} cases: the records cover only those "
@@ -143,6 +183,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if result.drifted:
         return EXIT_DRIFT
     return EXIT_ERROR if result.errors else EXIT_OK
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from harness.shard import load_sweep
+
+    try:
+        result = load_sweep(args.shards)
+    except (ValueError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+    print(f"merged {len(args.shards)} shard(s)")
+    return _finish_sweep(result, args.out, seed=result.options.seed)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -325,16 +376,26 @@ def cmd_report(args: argparse.Namespace) -> int:
     from harness.reporting.runs import write_report
     from harness.sweep import SweepOptions
 
+    merged = None
     try:
-        options = SweepOptions(cells=args.cells, examples=args.examples, seed=args.seed, max_timesteps=args.max_timesteps)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        if args.merge:
+            from harness.shard import load_sweep
+
+            merged = load_sweep(args.merge)
+            options = merged.options
+        else:
+            options = SweepOptions(cells=args.cells, examples=args.examples, seed=args.seed,
+                                   max_timesteps=args.max_timesteps, per_config=args.per_config, workers=args.workers)
+    except (ValueError, OSError) as exc:
+        raise UsageError(f"--merge: {exc}" if args.merge else str(exc)) from None
     cases_dir = None if args.no_cases else (args.cases or CASES_DIR)
     if cases_dir is not None and not Path(cases_dir).is_dir():
         raise UsageError(f"--cases {cases_dir}: not a directory")
-    data = collect(options, cases_dir=cases_dir, progress=not args.no_progress)
-    run = write_report(data, root=args.out, seed=args.seed, cells=list(args.cells),
-                       extra={"options": {"examples": args.examples, "max_timesteps": args.max_timesteps},
+    data = collect(options, cases_dir=cases_dir, progress=not args.no_progress, sweep=merged)
+    run = write_report(data, root=args.out, seed=options.seed, cells=list(options.cells),
+                       extra={"options": {"examples": options.examples, "max_timesteps": options.max_timesteps,
+                                          "per_config": options.per_config,
+                                          "merged_from": [str(d) for d in args.merge or []]},
                               "seconds": round(data.sweep.seconds if data.sweep else 0.0, 2)})
     sweep = data.cases[data.cases["source"] == "sweep"] if not data.cases.empty else data.cases
     from harness.reporting.render import summary_by
@@ -386,7 +447,7 @@ def cmd_check_model(args: argparse.Namespace) -> int:
     return {"match": EXIT_OK, "mismatch": EXIT_DRIFT}.get(report.verdict, EXIT_ERROR)
 
 
-COMMANDS = {"sweep": cmd_sweep, "replay": cmd_replay, "check": cmd_check, "report": cmd_report,
+COMMANDS = {"sweep": cmd_sweep, "merge": cmd_merge, "replay": cmd_replay, "check": cmd_check, "report": cmd_report,
             "check-model": cmd_check_model}
 
 

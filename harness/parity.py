@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from harness.case import CaseData, CaseSpec
 from harness.compare import CaseResult, StepRecord, compare, error_result, summarize
-from harness.reference import run_reference
+from harness.reference import run_reference, run_reference_and_trace
 from harness.runner import KerasRunner
 from harness.tolerance import measure_floor
 from reference_cells import KERAS, Conventions
@@ -31,10 +31,10 @@ def check_data(data: CaseData, runner: KerasRunner, *, conventions: Conventions 
     spec = data.spec
     case_id, cell = spec.case_id(), spec.layer.kind
     try:
-        oracle = run_reference(data)
+        oracle, trace = run_reference_and_trace(data)
         expected = oracle if conventions.is_keras() else run_reference(data, conventions=conventions)
         keras_out = runner.run(data)
-        noise = measure_floor(data, oracle)
+        noise = measure_floor(data, oracle, trace=trace)
         records = compare(case_id, cell, keras_out, expected, noise)
     except Exception as exc:  # noqa: BLE001 - recorded, not swallowed: the sweep reports it
         return CaseOutcome(spec, error_result(case_id, cell, f"{type(exc).__name__}: {exc}"), [])

@@ -90,6 +90,17 @@ class KerasRunner:
         fn = entry.calls[(with_init, steps)] = tf.function(call, input_signature=signature, reduce_retracing=True)
         return fn
 
+    def release(self) -> None:
+        """Drop every cached layer and trace, and Keras's global naming state.
+
+        Tracing leaves state behind that evicting a layer does not free (measured:
+        RSS grew ~0.2-0.6 MiB per traced layer over a 3,000-case sweep, LRU or not);
+        ``keras.backend.clear_session`` releases it. Long sweeps call this between
+        compile groups (it resets Keras's layer-name counters, so only call it where
+        no other Keras model of yours is being built)."""
+        self._cache.clear()
+        self._keras.backend.clear_session(free_memory=True)
+
     def layer_config(self, data: CaseData) -> dict:
         """``layer.get_config()`` of the Keras layer this case runs on (what ports receive)."""
         return self._compiled(data).layer.get_config()

@@ -201,3 +201,59 @@ def case_specs(
         )
 
     return draw()
+
+
+def compile_signature(case: CaseSpec) -> tuple:
+    """What selects a traced Keras graph for ``case`` (see :class:`harness.runner.KerasRunner`):
+    the layer, mask and initial-state presence, a stateful layer's batch, an unrolled
+    layer's chunk lengths. Every case of a :func:`case_groups` draw has the same one."""
+    layer = case.layer
+    steps = None
+    if layer.unroll:
+        edges = [round(case.timesteps * k / case.chunks) for k in range(case.chunks + 1)]
+        steps = tuple(b - a for a, b in zip(edges[:-1], edges[1:]))
+    return (layer, case.mask != "none", case.initial_state, case.batch if layer.stateful else None, steps)
+
+
+def case_groups(
+    *,
+    size: int,
+    kinds: Iterable[str] | None = None,
+    min_timesteps: int = 1,
+    max_timesteps: int = 64,
+    max_batch: int = 4,
+    max_units: int = 32,
+    recurrent_gains: Iterable[float] = RECURRENT_GAINS,
+    input_scales: Iterable[float] = INPUT_SCALES,
+) -> st.SearchStrategy[tuple[CaseSpec, ...]]:
+    """Draw ``size`` cases that share one *compile signature*.
+
+    The first case is an ordinary :func:`case_specs` draw; the others keep its
+    layer and everything that selects a different traced Keras graph (mask
+    presence, initial-state presence; the batch of a stateful layer; the
+    timesteps and chunks of an unrolled one) and draw the rest afresh: data
+    seed (so weights, inputs, mask rows, initial state), batch, timesteps,
+    chunks, recurrent gain, kernel/bias/input scales. The runner traces the
+    layer once and reuses the graph for the whole group (see
+    :mod:`harness.runner`): tracing is the sweep's budget, the extra data
+    draws are nearly free.
+    """
+    _check_positive("size", size)
+    common = dict(min_timesteps=min_timesteps, max_timesteps=max_timesteps, max_batch=max_batch,
+                  recurrent_gains=recurrent_gains, input_scales=input_scales)
+    heads = case_specs(kinds=kinds, max_units=max_units, **common)
+
+    @st.composite
+    def draw(d: st.DrawFn) -> tuple[CaseSpec, ...]:
+        head = d(heads)
+        fixed: dict[str, Any] = {"mask": head.mask, "initial_state": head.initial_state}
+        if head.layer.stateful:
+            fixed["batch"] = head.batch
+        if head.layer.unroll:
+            fixed.update(timesteps=head.timesteps, chunks=head.chunks)
+        rest = case_specs(layers=st.just(head.layer), **common, **fixed).filter(lambda c: c.seed != head.seed)
+        # Distinct data seeds: even Hypothesis's simplest example gets distinct weights and inputs per case.
+        others = d(st.lists(rest, min_size=size - 1, max_size=size - 1, unique_by=lambda c: c.seed))
+        return (head, *others)
+
+    return draw()

@@ -144,16 +144,22 @@ def _perturbed(data: CaseData, rng: np.random.Generator) -> CaseData:
 
 
 def measure_floor(
-    data: CaseData, reference: Mapping[str, NamedTensor], *, conventions: Conventions = KERAS
+    data: CaseData,
+    reference: Mapping[str, NamedTensor],
+    *,
+    conventions: Conventions = KERAS,
+    trace: Mapping[str, NamedTensor] | None = None,
 ) -> NoiseFloor:
     """The noise floor of ``data`` for each tensor in ``reference`` (its float64 run).
 
     The samples are taken on every step of the sequence (output and every
     state), windowed there, and then read at the steps each returned tensor
     covers: a last-output or final-state tensor gets the floor of its step
-    *with* its neighbours, not a single noisy sample.
+    *with* its neighbours, not a single noisy sample. ``trace``: the float64
+    :func:`~harness.reference.run_reference_trace` of ``data`` with
+    ``conventions``, if the caller already has it (it is computed otherwise).
     """
-    full = run_reference_trace(data, conventions=conventions, dtype=np.float64)
+    full = trace if trace is not None else run_reference_trace(data, conventions=conventions, dtype=np.float64)
     samples = [run_reference_trace(data, conventions=conventions, dtype=np.float32)]
     rng = np.random.default_rng([data.spec.seed, 0x5EED])
     for _ in range(PERTURBATIONS):

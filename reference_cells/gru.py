@@ -15,6 +15,11 @@ Equations (keras/src/layers/rnn/gru.py l.261-296); blocks are [z, r, h]::
 
 Shapes: ``x_t (B, F)``, ``h (B, U)``, ``K (F, 3U)``, ``R (U, 3U)``. Output and
 the single state are ``h_t``.
+
+The input side ``mx`` does not depend on the state, so :meth:`GRUCell.project`
+computes it for every timestep in one matmul (``(B, T, F) -> (B, T, 3U)``) and
+:meth:`GRUCell.step_projected` is the recurrence; :meth:`GRUCell.step` is the
+two together for one step.
 """
 
 from __future__ import annotations
@@ -81,10 +86,17 @@ class GRUCell:
         self.act = activations.get(conventions.activation or options.activation)
         self.ract = activations.get(conventions.recurrent_activation or options.recurrent_activation)
 
+    def project(self, x: np.ndarray) -> np.ndarray:
+        """The input side ``mx = x @ K + b_in``: ``(..., F) -> (..., 3U)`` (one step or all of them)."""
+        return x @ self.kernel + self.input_bias
+
     def step(self, x_t: np.ndarray, states: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self.step_projected(self.project(x_t), states)
+
+    def step_projected(self, mx: np.ndarray, states: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One step from ``mx = x_t @ K + b_in`` (:meth:`project`)."""
         (h_prev,) = states
         u = self.units
-        mx = x_t @ self.kernel + self.input_bias
         mx_z, mx_r, mx_h = mx[:, :u], mx[:, u : 2 * u], mx[:, 2 * u :]
         if self.reset_after:
             mh = h_prev @ self.recurrent_kernel + self.recurrent_bias

@@ -12,6 +12,12 @@ Equations (keras/src/layers/rnn/lstm.py l.277-287, ``_compute_carry_and_output_f
 Shapes: ``x_t (B, F)``; ``h, c (B, U)``; ``K (F, 4U)``, ``R (U, 4U)``,
 ``b (4U,)`` (one bias; ``unit_forget_bias`` only initialises it). The output
 is ``h_t``; the states are ``[h_t, c_t]`` in that order.
+
+The input side ``x_t @ K`` does not depend on the state, so
+:meth:`LSTMCell.project` computes it for every timestep in one matmul
+(``(B, T, F) -> (B, T, 4U)``) and :meth:`LSTMCell.step_projected` is the
+recurrence (the sums keep Keras's order: ``(x_t @ K + h @ R) + b``);
+:meth:`LSTMCell.step` is the two together for one step.
 """
 
 from __future__ import annotations
@@ -55,10 +61,18 @@ class LSTMCell:
         self.act = activations.get(conventions.activation or options.activation)
         self.ract = activations.get(conventions.recurrent_activation or options.recurrent_activation)
 
+    def project(self, x: np.ndarray) -> np.ndarray:
+        """The input side ``x @ K``: ``(..., F) -> (..., 4U)`` (one step or all of them)."""
+        return x @ self.kernel
+
     def step(self, x_t: np.ndarray, states: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self.step_projected(self.project(x_t), states)
+
+    def step_projected(self, xk_t: np.ndarray, states: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One step from ``xk_t = x_t @ K`` (:meth:`project`)."""
         h_prev, c_prev = states
         u = self.units
-        z = x_t @ self.kernel + h_prev @ self.recurrent_kernel
+        z = xk_t + h_prev @ self.recurrent_kernel
         z = z + self.bias
         z_i, z_f, z_c, z_o = (z[:, k * u : (k + 1) * u] for k in range(4))
         i = self.ract(z_i)

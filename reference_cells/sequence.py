@@ -134,8 +134,15 @@ def run_sequence(
     options = LayerOptions.from_config(kind, config)
     dtype = np.dtype(dtype)
     cell = CELLS[kind](weights, options, conventions, dtype)
+    x = np.asarray(x, dtype=dtype)
+    if x.ndim != 3:
+        raise ValueError(f"x must have shape (batch, timesteps, features), got shape {x.shape}")
+    # The input side (x_t @ K ...) does not depend on the state: one matmul for all steps, then
+    # the time loop runs the recurrence (each cell's docstring has the split).
+    with np.errstate(over="ignore", invalid="ignore"):
+        projected = cell.project(x)
     return _drive(
-        cell.step, cell.state_names, x, options,
+        cell.step_projected, cell.state_names, projected, options,
         mask=mask, initial_state=initial_state, conventions=conventions, dtype=dtype, carried_state=carried_state,
     )
 

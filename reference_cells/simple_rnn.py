@@ -7,6 +7,11 @@ Equation (keras/src/layers/rnn/simple_rnn.py l.161-169)::
 Shapes: ``x_t (B, F)``, ``h (B, U)``; weights as ``layer.get_weights()``
 returns them: ``K (F, U)``, ``R (U, U)``, ``b (U,)`` (absent when
 ``use_bias=False``). Output and the single state are both ``h_t``.
+
+The input side ``x_t @ K + b`` does not depend on the state, so
+:meth:`SimpleRNNCell.project` computes it for every timestep in one matmul
+(``(B, T, F) -> (B, T, U)``) and :meth:`SimpleRNNCell.step_projected` is the
+recurrence; :meth:`SimpleRNNCell.step` is the two together for one step.
 """
 
 from __future__ import annotations
@@ -43,9 +48,15 @@ class SimpleRNNCell:
         self.bias = bias * dtype.type(bias_scale(conventions))  # (U,)
         self.act = activations.get(conventions.activation or options.activation)
 
-    def step(self, x_t: np.ndarray, states: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    def project(self, x: np.ndarray) -> np.ndarray:
+        """The input side ``x @ K + b``: ``(..., F) -> (..., U)`` (one step or all of them)."""
+        return x @ self.kernel + self.bias
+
+    def step_projected(self, xk_t: np.ndarray, states: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """``h_t = act(xk_t + h_{t-1} @ R)`` with ``xk_t = x_t @ K + b`` from :meth:`project`."""
         (h_prev,) = states
-        h = x_t @ self.kernel  # (B, U)
-        h = h + self.bias
-        h = self.act(h + h_prev @ self.recurrent_kernel)
+        h = self.act(xk_t + h_prev @ self.recurrent_kernel)
         return h, [h]
+
+    def step(self, x_t: np.ndarray, states: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self.step_projected(self.project(x_t), states)

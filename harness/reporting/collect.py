@@ -114,10 +114,17 @@ def run_port_cases(
 
 
 def collect(
-    options: SweepOptions, *, cases_dir: Path | None, progress: bool = True, runner: KerasRunner | None = None
+    options: SweepOptions,
+    *,
+    cases_dir: Path | None,
+    progress: bool = True,
+    runner: KerasRunner | None = None,
+    sweep: SweepResult | None = None,
 ) -> ReportData:
+    """Run the sweep (or take ``sweep``, e.g. merged shards) and every case file."""
     runner = runner or KerasRunner()
-    sweep = run_sweep(options, progress=progress, runner=runner)
+    if sweep is None:
+        sweep = run_sweep(options, progress=progress, runner=runner)
     records, rows = sweep_tables(sweep)
     sweep_count = len(records)
     port_counts: list[tuple[str, int]] = []
