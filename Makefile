@@ -10,7 +10,7 @@ WORKERS ?= 2
 SEED ?= 7
 EXAMPLES ?= 100
 
-.PHONY: report test sweep test-thorough bench clean
+.PHONY: report test sweep test-thorough bench trust clean
 
 report: $(STAMP)  ## the main job: sweep + every case in cases/ -> reports/<run-id>/index.html, reports/latest
 	$(BIN)/rnn-parity report --examples $(EXAMPLES) --seed $(SEED)
@@ -23,6 +23,9 @@ test-thorough: $(STAMP)  ## long Hypothesis run (not in CI)
 
 bench: $(STAMP)  ## naive loop vs sweep on the same cases, diagnosis time, reference vs Keras; last line "speedup: <x>x"
 	$(BIN)/python bench/run.py
+
+trust: $(STAMP)  ## the zero-false-alarm run: ~11,000 correct cases (T up to 1,000, chaotic gains) -> trust-out/
+	$(BIN)/python bench/trust.py
 
 sweep: $(STAMP)  ## the sweep alone, records in sweep-out/
 	$(BIN)/rnn-parity sweep --examples $(EXAMPLES) --seed $(SEED) --out sweep-out

@@ -22,6 +22,14 @@ def _cells(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+def _numbers(text: str) -> tuple[float, ...]:
+    """Comma-separated numbers, e.g. ``1,3,5``."""
+    try:
+        return tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
 def _seconds(text: str) -> float:
     """A positive number of seconds (argparse names the option when this raises)."""
     try:
@@ -70,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run only the K-th of N deterministic blocks of the sweep (merge with `rnn-parity merge`)")
     sweep.add_argument("--seed", type=int, default=0, help="same seed, same cases and numbers (default 0)")
     sweep.add_argument("--max-timesteps", type=int, default=64, help="longest sequence drawn (default 64)")
+    sweep.add_argument("--min-timesteps", type=int, default=1, help="shortest sequence drawn (default 1)")
+    sweep.add_argument("--recurrent-gains", type=_numbers, default=None, metavar="G,G,...",
+                       help="recurrent-kernel gains to draw from (default 1,0.5,1.5,3; 3 and above are chaotic)")
+    sweep.add_argument("--input-scales", type=_numbers, default=None, metavar="S,S,...",
+                       help="input standard deviations to draw from (default 1,0.3,3; 3 passes the hard_sigmoid knees)")
     sweep.add_argument("--out", type=Path, default=None, help="write records.csv, cases.csv, summary.csv here")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -147,8 +160,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from harness.sweep import RecordStream, SweepOptions, run_sweep
 
     try:
+        drawn = {name: getattr(args, name) for name in ("recurrent_gains", "input_scales") if getattr(args, name)}
         options = SweepOptions(cells=args.cells, examples=args.examples, seed=args.seed, max_timesteps=args.max_timesteps,
-                               per_config=args.per_config, workers=args.workers, shard=args.shard)
+                               min_timesteps=args.min_timesteps, per_config=args.per_config, workers=args.workers,
+                               shard=args.shard, **drawn)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     # Records go to disk as cases finish (or nowhere without --out): memory stays flat on long sweeps.

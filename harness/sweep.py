@@ -31,7 +31,7 @@ from harness.generate import draw_examples
 from harness.parity import CaseOutcome, check_case
 from harness.runner import KerasRunner
 from harness.shard import shard_slice
-from harness.strategies import case_groups, case_specs
+from harness.strategies import INPUT_SCALES, RECURRENT_GAINS, case_groups, case_specs
 from harness.case_columns import spec_columns, spec_kind
 from harness.family import FAMILY_KINDS, FamilyRunner, FamilySpec, check_family, family_specs
 from reference_cells.layer_config import CELL_KINDS
@@ -52,6 +52,9 @@ class SweepOptions:
     max_timesteps: int = 64
     max_batch: int = 4
     max_units: int = 32
+    min_timesteps: int = 1
+    recurrent_gains: tuple[float, ...] = RECURRENT_GAINS  # the trust run adds 5.0 (chaotic)
+    input_scales: tuple[float, ...] = INPUT_SCALES  # the trust run adds 10.0 (saturating)
     per_config: int = 8  # cases per compile group (1: every case its own configuration)
     workers: int = 1  # worker processes (1: run in this process)
     shard: tuple[int, int] = (1, 1)  # (k, n): the k-th of n blocks of compile groups
@@ -64,6 +67,12 @@ class SweepOptions:
             value = getattr(self, name)
             if value < (0 if name == "examples" else 1):
                 raise ValueError(f"--{name.replace('_', '-')} must be {'>= 0' if name == 'examples' else '>= 1'}, got {value}")
+        if self.min_timesteps < 1 or self.min_timesteps > self.max_timesteps:
+            raise ValueError(f"--min-timesteps must be in [1, --max-timesteps={self.max_timesteps}], got {self.min_timesteps}")
+        for name in ("recurrent_gains", "input_scales"):
+            values = getattr(self, name)
+            if not values or any(not v > 0 for v in values):
+                raise ValueError(f"--{name.replace('_', '-')} must be positive numbers, got {values}")
         for name in ("per_config", "workers"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
@@ -100,8 +109,9 @@ def draw_groups(options: SweepOptions) -> list[list]:
             strategy = family_specs(kinds=(cell,), max_timesteps=min(options.max_timesteps, FAMILY_MAX_TIMESTEPS))
             groups += [[c] for c in draw_examples(strategy, count=options.examples, seed=options.seed)]
             continue
-        limits = dict(kinds=[cell], max_timesteps=options.max_timesteps, max_batch=options.max_batch,
-                      max_units=options.max_units)
+        limits = dict(kinds=[cell], min_timesteps=options.min_timesteps, max_timesteps=options.max_timesteps,
+                      max_batch=options.max_batch, max_units=options.max_units,
+                      recurrent_gains=options.recurrent_gains, input_scales=options.input_scales)
         if options.per_config == 1:  # one configuration per case (the sweep before compile groups)
             groups += [[c] for c in draw_examples(case_specs(**limits), count=options.examples, seed=options.seed)]
             continue
