@@ -29,6 +29,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _add_target(sub: argparse.ArgumentParser) -> None:
+    from harness.targets import DEFAULT, NAMES
+
+    sub.add_argument("--target", "--backend", dest="target", choices=NAMES, default=DEFAULT,
+                     help="which Keras runs the layers: Keras 3 on tensorflow (default), jax or torch, or keras2 "
+                          "(tf_keras); the non-default ones are extras: pip install -e '.[jax]' / '.[torch]' / '.[keras2]'")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="rnn-parity",
@@ -45,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--max-timesteps", type=int, default=64, help="longest sequence drawn (default 64)")
     sweep.add_argument("--out", type=Path, default=None, help="write records.csv, cases.csv, summary.csv here")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_target(sweep)
 
     check = sub.add_parser("check", help="run a port against Keras and name the convention it gets wrong")
     check.add_argument("port", metavar="PORT", help="path/to/file.py:name, package.module:name, a command (--adapter subprocess), or a case file cases/NAME.json")
@@ -64,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the answer as JSON")
     check.add_argument("--replay", action="append", default=[], metavar="TOKEN",
                        help="run exactly this example (a token from a previous answer) instead of drawing")
+    _add_target(check)
 
     model = sub.add_parser("check-model", help="check every recurrent layer of a saved model, localising divergence")
     model.add_argument("model", type=Path, metavar="MODEL", help="a .keras or .h5 file")
@@ -77,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--seed", type=int, default=0)
     model.add_argument("--unsafe", action="store_true", help="allow Lambda layers (runs code from the file)")
     model.add_argument("--json", type=Path, default=None, metavar="FILE")
+    _add_target(model)
 
     report = sub.add_parser("report", help="run the sweep and every case in cases/, write an HTML drift report")
     report.add_argument("--examples", type=int, default=100, help="sweep cases per cell (default 100)")
@@ -90,10 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--no-progress", action="store_true")
     report.add_argument("--compare", nargs=2, type=Path, metavar=("RUN_A", "RUN_B"),
                         help="only compare two existing runs (e.g. reports/<id> reports/latest)")
+    _add_target(report)
 
     replay = sub.add_parser("replay", help="re-run one case from the token in a failure message")
     replay.add_argument("token")
     replay.add_argument("--steps", type=int, default=12, help="how many timesteps to print (default 12)")
+    _add_target(replay)
     return parser
 
 
@@ -106,6 +119,8 @@ def _print_table(rows: list[dict], file=None) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from collections import Counter
+
     from harness.failure import failure_message
     from harness.sweep import SweepOptions, run_sweep, summary_rows, write_outputs
 
@@ -117,6 +132,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     for outcome in result.drifted + result.errors:
         print(failure_message(outcome.spec, outcome.result), end="\n\n")
     _print_table(summary_rows(result))
+    labelled = Counter(o.result.behaviour for o in result.outcomes if o.result.behaviour)
+    if labelled:
+        from harness.targets import active
+
+        print(f"\nknown {active().name} behaviours (not failures; see README 'Known differences'): "
+              + ", ".join(f"{name} x{count}" for name, count in sorted(labelled.items())))
     n = len(result.outcomes)
     print(f"\n{n} cases in {result.seconds:.1f} s ({n / max(result.seconds, 1e-9):.1f} cases/s), seed {options.seed}")
     if args.out is not None:
@@ -338,6 +359,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "target", None) is not None:
+            from harness.targets import TargetError, use_target
+
+            try:
+                use_target(args.target)  # before anything imports Keras: the backend is fixed at import
+            except TargetError as exc:
+                raise UsageError(str(exc)) from None
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:
         print("rnn-parity: interrupted", file=sys.stderr)

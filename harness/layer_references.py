@@ -10,7 +10,7 @@ folded into ``U``) so one comparator serves every layer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -57,9 +57,20 @@ def flatten(returned: Any) -> list[np.ndarray]:
     return [np.asarray(returned)]
 
 
-def reference_for(layer: Any) -> LayerReference | None:
-    """The reference for a Keras layer object, or None when there is none (yet)."""
+def _renamed(config: dict, renames: Mapping[str, str]) -> dict:
+    """``config`` with activation names replaced (e.g. hard_sigmoid -> hard_sigmoid_keras2)."""
+    keys = ("activation", "recurrent_activation")
+    return {k: (renames.get(v, v) if k in keys and isinstance(v, str) else v) for k, v in config.items()}
+
+
+def reference_for(layer: Any, *, renames: Mapping[str, str] | None = None) -> LayerReference | None:
+    """The reference for a Keras layer object, or None when there is none (yet).
+
+    ``renames`` maps activation names in the layer's configs to reference names,
+    e.g. ``{"hard_sigmoid": "hard_sigmoid_keras2"}`` for a Keras 2 layer."""
     kind = type(layer).__name__
+    if renames:
+        return _with_renames(layer, renames)
     config = layer.get_config()
     seq = bool(config.get("return_sequences", False))
     with_state = bool(config.get("return_state", False))
@@ -115,3 +126,31 @@ def reference_for(layer: Any) -> LayerReference | None:
             kind, lambda w, x, m, d: run_conv_lstm(rank, x, w, config, mask=m, dtype=d).layer_return(), names, int(seq)
         )
     return None
+
+
+class _RenamedConfigs:
+    """A read-only view of a layer whose (and whose sublayers') get_config renames activations."""
+
+    def __init__(self, layer: Any, renames: Mapping[str, str]) -> None:
+        self._layer, self._renames = layer, renames
+
+    def get_config(self) -> dict:
+        return _renamed(self._layer.get_config(), self._renames)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._layer, name)
+        if name in ("forward_layer", "backward_layer", "cell"):
+            return _view(value, self._renames)
+        if name == "cells":
+            return [_view(c, self._renames) for c in value]
+        return value
+
+
+def _view(obj: Any, renames: Mapping[str, str]) -> _RenamedConfigs:
+    # reference_for dispatches on the class name, so the view carries the layer's.
+    cls = type(type(obj).__name__, (_RenamedConfigs,), {})
+    return cls(obj, renames)
+
+
+def _with_renames(layer: Any, renames: Mapping[str, str]) -> LayerReference | None:
+    return reference_for(_view(layer, renames))
