@@ -99,9 +99,22 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--no-cases", action="store_true", help="sweep only")
     report.add_argument("--out", type=Path, default=Path("reports"), help="reports root (default reports/)")
     report.add_argument("--no-progress", action="store_true")
+    report.add_argument("--targets", type=_cells, default=None,
+                        help="also run the sweep on these targets (comma-separated, or 'all' = every installed one) "
+                             "and add the cross-target matrix to the report")
     report.add_argument("--compare", nargs=2, type=Path, metavar=("RUN_A", "RUN_B"),
                         help="only compare two existing runs (e.g. reports/<id> reports/latest)")
     _add_target(report)
+
+    matrix = sub.add_parser("matrix", help="the same sweep on every target (each in a subprocess): matrix.csv/.html")
+    matrix.add_argument("--targets", type=_cells, default=None,
+                        help="comma-separated targets, or 'all' (default: every installed one)")
+    matrix.add_argument("--cells", type=_cells, default=("SimpleRNN", "LSTM", "GRU", "Bidirectional", "StackedRNN",
+                                                          "ConvLSTM1D", "ConvLSTM2D"))
+    matrix.add_argument("--examples", type=int, default=50, help="cases per cell and target (default 50)")
+    matrix.add_argument("--seed", type=int, default=7)
+    matrix.add_argument("--max-timesteps", type=int, default=64)
+    matrix.add_argument("--out", type=Path, default=Path("matrix-out"), help="output directory (default matrix-out/)")
 
     replay = sub.add_parser("replay", help="re-run one case from the token in a failure message")
     replay.add_argument("token")
@@ -302,6 +315,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     _print_table(summary_by(sweep, ["cell"]).to_dict("records"))
     if not data.ports.empty:
         _print_table(data.ports[["case", "verdict", "flags", "agrees"]].to_dict("records"))
+    if args.targets is not None:
+        from harness.reporting.matrix import attach_to_report
+
+        matrix_run, _ = _run_matrix(args, run / "targets")
+        attach_to_report(run, matrix_run)
+        for name, why in matrix_run.skipped.items():
+            print(f"targets: {name} skipped - {why}")
     print(f"\nreport: {run / 'index.html'}  (also {args.out / 'latest'})")
     if not data.complete:
         print("the run was interrupted: the report is marked incomplete", file=sys.stderr)
@@ -311,6 +331,52 @@ def cmd_report(args: argparse.Namespace) -> int:
     if drifted or wrong_ports:
         return EXIT_DRIFT
     return EXIT_ERROR if (not sweep.empty and (sweep["status"] == "error").any()) else EXIT_OK
+
+
+def _resolve_targets(names: tuple[str, ...] | None) -> tuple[str, ...]:
+    from harness import targets
+
+    if names is None or names == ("all",):
+        return targets.NAMES if names == ("all",) else targets.available()
+    for name in names:
+        try:
+            targets.get(name)
+        except targets.TargetError as exc:
+            raise UsageError(str(exc).replace("--target", "--targets")) from None
+    return names
+
+
+def _run_matrix(args: argparse.Namespace, out: Path):
+    from harness.reporting.matrix import run_targets, write_matrix
+    from harness.sweep import SweepOptions
+
+    try:
+        SweepOptions(cells=args.cells, examples=args.examples, seed=args.seed, max_timesteps=args.max_timesteps)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    run = run_targets(_resolve_targets(args.targets), out=out, cells=args.cells, examples=args.examples,
+                      seed=args.seed, max_timesteps=args.max_timesteps)
+    return run, write_matrix(run, out)
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    from harness.reporting.matrix import matrix_frame
+
+    run, paths = _run_matrix(args, args.out)
+    frame = matrix_frame(run.cases)
+    differing = frame[(frame["worst_ratio"] > 1) | (frame["unsupported"] + frame["error"] > 0)] if not frame.empty else frame
+    if not differing.empty:
+        _print_table(differing[["target", "cell", "group", "cases", "drift", "explained", "unsupported", "error",
+                                "worst_ratio", "worst_abs_err", "behaviours"]].to_dict("records"))
+    for name, why in run.skipped.items():
+        print(f"{name}: skipped - {why}")
+    print(f"\nseconds per target: {run.seconds}")
+    print(f"matrix written to {args.out}/ ({', '.join(p.name for p in paths)})")
+    if frame.empty:
+        return EXIT_ERROR
+    if frame["drift"].sum():
+        return EXIT_DRIFT
+    return EXIT_ERROR if frame["error"].sum() else EXIT_OK
 
 
 def cmd_check_model(args: argparse.Namespace) -> int:
@@ -346,7 +412,7 @@ def cmd_check_model(args: argparse.Namespace) -> int:
     return {"match": EXIT_OK, "mismatch": EXIT_DRIFT}.get(report.verdict, EXIT_ERROR)
 
 
-COMMANDS = {"sweep": cmd_sweep, "replay": cmd_replay, "check": cmd_check, "report": cmd_report,
+COMMANDS = {"matrix": cmd_matrix, "sweep": cmd_sweep, "replay": cmd_replay, "check": cmd_check, "report": cmd_report,
             "check-model": cmd_check_model}
 
 

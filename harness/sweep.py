@@ -19,7 +19,7 @@ from harness.generate import draw_examples
 from harness.parity import CaseOutcome, check_case
 from harness.runner import KerasRunner
 from harness.strategies import case_specs
-from harness.case_columns import spec_columns, spec_kind
+from harness.case_columns import option_groups, spec_columns, spec_kind
 from harness.family import FAMILY_KINDS, FamilyRunner, FamilySpec, check_family, family_specs
 from reference_cells.layer_config import CELL_KINDS
 
@@ -140,6 +140,7 @@ def case_rows(outcomes: Iterable[CaseOutcome]) -> list[dict]:
     rows = []
     for o in outcomes:
         row = dataclasses.asdict(o.result)
+        row["groups"] = ",".join(option_groups(o.spec))
         row.update(spec_columns(o.spec))
         row["replay"] = o.spec.replay_command()
         rows.append(row)
