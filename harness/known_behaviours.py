@@ -124,6 +124,17 @@ BEHAVIOURS: Mapping[str, KnownBehaviour] = {
             error_match="Unknown activation function",
         ),
         KnownBehaviour(
+            name="keras2-unroll-zero-output-last-crash",
+            targets=("keras2",),
+            summary="tf_keras with unroll=True, zero_output_for_mask=True, a mask and return_sequences=False fails: "
+                    "it keeps only the last output, then masks it with the whole (T, B) mask.",
+            source="tf_keras/src/backend.py l.4920-4937 (successive_outputs = [output]; outputs = tf.where(mask, "
+                   "outputs, 0))",
+            applies=lambda s: _layer(s) is not None and s.mask != "none" and s.layer.unroll
+            and s.layer.zero_output_for_mask and not s.layer.return_sequences,
+            error_match="Dimension 0 in both shapes must be equal",
+        ),
+        KnownBehaviour(
             name="torch-unroll-mask-backwards-crash",
             targets=("torch",),
             summary="PyTorch backend with unroll=True, a mask and go_backwards=True fails: it calls torch.flip on a "
