@@ -174,7 +174,7 @@ def check_family(spec: FamilySpec, runner: FamilyRunner) -> CaseOutcome:
         records = compare(case_id, spec.kind, keras_out, reference, noise)
     except Exception as exc:  # noqa: BLE001 - one broken case never kills a sweep
         return CaseOutcome(spec, explain_error(error_result(case_id, spec.kind, f"{type(exc).__name__}: {exc}"),
-                                               active().name), [])
+                                               active().name, spec), [])
 
     def rerun(renames):  # the same Keras output against a reference with renamed activations
         alt = reference_for(layer, renames=renames)

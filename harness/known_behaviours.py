@@ -38,7 +38,7 @@ class KnownBehaviour:
         targets: the targets it occurs on.
         summary: what happens, in one sentence.
         source: where it comes from (installed Keras source, with lines).
-        applies: whether a cell case can show it (cheap, from the spec only).
+        applies: whether a case can show it (cheap, from the spec only); ``None`` = any case.
         spec_change: how the case must change for the reference to reproduce it.
         conventions: reference conventions that reproduce it.
         error_match: for behaviours that make Keras fail: a substring of the error.
@@ -48,7 +48,7 @@ class KnownBehaviour:
     targets: tuple[str, ...]
     summary: str
     source: str
-    applies: Callable[[Any], bool] = lambda spec: False
+    applies: Callable[[Any], bool] | None = None  # None: any case (error behaviours matched by message)
     spec_change: Callable[[CaseSpec], CaseSpec] | None = None
     conventions: Conventions = KERAS
     error_match: str | None = None
@@ -150,6 +150,7 @@ BEHAVIOURS: Mapping[str, KnownBehaviour] = {
                     "against the spatial state (B, *S, F).",
             source="keras/src/backend/jax/rnn.py l.154-156 (is_masked = all(not mask, axis=-1, keepdims=True)) "
                    "with the ConvLSTM state's rank",
+            applies=lambda s: getattr(s, "kind", "").startswith("ConvLSTM") and s.mask != "none",
             error_match="Incompatible shapes for broadcasting",
         ),
     )
@@ -160,12 +161,14 @@ def for_target(target: str) -> list[KnownBehaviour]:
     return [b for b in BEHAVIOURS.values() if target in b.targets]
 
 
-def explain_error(result: CaseResult, target: str) -> CaseResult:
-    """An ``error`` the target is known to raise becomes ``unsupported`` with the behaviour's name."""
+def explain_error(result: CaseResult, target: str, spec: Any = None) -> CaseResult:
+    """An ``error`` the target is known to raise (message and, given ``spec``, the case's options)
+    becomes ``unsupported`` with the behaviour's name."""
     if result.status != "error" or not result.error:
         return result
     for b in for_target(target):
-        if b.error_match and b.error_match in result.error:
+        fits = spec is None or b.applies is None or b.applies(spec)
+        if b.error_match and b.error_match in result.error and fits:
             return dataclasses.replace(result, status="unsupported", behaviour=b.name)
     return result
 
@@ -191,7 +194,8 @@ def explain_drift(
 
     if result.status != "drift":
         return result
-    candidates = [b for b in for_target(target) if b.error_match is None and b.applies(data.spec)]
+    candidates = [b for b in for_target(target)
+                  if b.error_match is None and b.applies is not None and b.applies(data.spec)]
     trials = [[b] for b in candidates] + ([candidates] if len(candidates) > 1 else [])
     for combo in trials:
         spec = data.spec

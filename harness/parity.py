@@ -40,7 +40,7 @@ def check_data(data: CaseData, runner: KerasRunner, *, conventions: Conventions 
         records = compare(case_id, cell, keras_out, expected, noise)
     except Exception as exc:  # noqa: BLE001 - recorded, not swallowed: the sweep reports it
         return CaseOutcome(spec, explain_error(error_result(case_id, cell, f"{type(exc).__name__}: {exc}"),
-                                               active().name), [])
+                                               active().name, spec), [])
     result = summarize(case_id, cell, records, noise)
     if conventions.is_keras():  # another target's named behaviours (a no-op on tensorflow)
         result = explain_drift(result, data, keras_out, active().name)

@@ -88,6 +88,7 @@ def test_registry_entries_are_complete():
         assert b.name == name and b.summary and b.source
         assert set(b.targets) <= set(targets.NAMES) and "tensorflow" not in b.targets
         assert b.error_match or b.spec_change or not b.conventions.is_keras(), name
+        assert b.error_match or b.applies is not None, name  # a numeric behaviour must say when it shows
 
 
 def test_known_error_becomes_unsupported_only_on_its_target():
