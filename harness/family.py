@@ -176,8 +176,8 @@ def check_family(spec: FamilySpec, runner: FamilyRunner) -> CaseOutcome:
         return CaseOutcome(spec, explain_error(error_result(case_id, spec.kind, f"{type(exc).__name__}: {exc}"),
                                                active().name, spec), [])
 
-    def rerun(renames):  # the same Keras output against a reference with renamed activations
-        alt = reference_for(layer, renames=renames)
+    def rerun(renames, conventions):  # the same Keras output against a reference with a named behaviour
+        alt = reference_for(layer, renames=renames, conventions=conventions)
         alt_ref, alt_noise = measure_floor_of(
             lambda w, xx, d: alt.named(alt.run(w, xx, mask, d), timesteps=spec.timesteps),
             weights=weights, x=x, seed=spec.seed)

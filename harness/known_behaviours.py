@@ -41,6 +41,7 @@ class KnownBehaviour:
         applies: whether a case can show it (cheap, from the spec only); ``None`` = any case.
         spec_change: how the case must change for the reference to reproduce it.
         conventions: reference conventions that reproduce it.
+        renames: activation renames that reproduce it on family layers (Bidirectional, stacked, ConvLSTM).
         error_match: for behaviours that make Keras fail: a substring of the error.
     """
 
@@ -51,6 +52,7 @@ class KnownBehaviour:
     applies: Callable[[Any], bool] | None = None  # None: any case (error behaviours matched by message)
     spec_change: Callable[[CaseSpec], CaseSpec] | None = None
     conventions: Conventions = KERAS
+    renames: Mapping[str, str] | None = None  # activation names, for family layers (configs, not specs)
     error_match: str | None = None
 
 
@@ -114,6 +116,7 @@ BEHAVIOURS: Mapping[str, KnownBehaviour] = {
                    "../shared/keras-rnn-semantics.md §2.1",
             applies=_uses_hard_sigmoid,
             spec_change=_keras2_activations,
+            renames={"hard_sigmoid": KERAS2_HARD_SIGMOID},
         ),
         KnownBehaviour(
             name="keras2-missing-activation",
@@ -142,6 +145,16 @@ BEHAVIOURS: Mapping[str, KnownBehaviour] = {
             source="keras/src/backend/torch/rnn.py l.93-95 (mask_list = torch.flip(mask_list, ...))",
             applies=lambda s: _layer(s) is not None and s.mask != "none" and s.layer.unroll and s.layer.go_backwards,
             error_match="'tuple' object has no attribute 'shape'",
+        ),
+        KnownBehaviour(
+            name="jax-convlstm-mask-broadcast",
+            targets=("jax",),
+            summary="JAX backend, ConvLSTM with a mask and batch == width: the per-step mask (B, 1) broadcasts "
+                    "along the state's width axis, so width position w of every sample follows sample w's mask "
+                    "(and masked positions output states[0]). Wrong numbers, no error.",
+            source="keras/src/backend/jax/rnn.py l.154-176 (is_masked keepdims (B, 1) against a (B, *S, F) state)",
+            applies=lambda s: getattr(s, "kind", "").startswith("ConvLSTM") and s.mask != "none",
+            conventions=Conventions(mask="jax-spatial"),
         ),
         KnownBehaviour(
             name="jax-convlstm-mask-crash",
@@ -214,13 +227,19 @@ def explain_drift(
     return result
 
 
-def explain_family_drift(result: CaseResult, spec: Any, rerun: Callable[[Mapping[str, str]], CaseResult],
-                         target: str) -> CaseResult:
-    """Family layers: the activation-renaming behaviours, re-checked through ``rerun(renames)``."""
-    if result.status != "drift" or target != "keras2" or not _uses_hard_sigmoid(spec):
+def explain_family_drift(result: CaseResult, spec: Any,
+                         rerun: Callable[[Mapping[str, str] | None, Conventions], CaseResult], target: str) -> CaseResult:
+    """Family layers: a drift is explained by a behaviour whose renames/conventions make
+    ``rerun(renames, conventions)`` (the same Keras output against that reference) agree."""
+    if result.status != "drift":
         return result
-    trial = rerun({"hard_sigmoid": KERAS2_HARD_SIGMOID})
-    if trial.status not in ("drift", "error"):
-        return dataclasses.replace(result, status="explained", behaviour="keras2-hard-sigmoid")
+    for b in for_target(target):
+        if b.error_match or b.applies is None or not b.applies(spec) or not (b.renames or not b.conventions.is_keras()):
+            continue
+        try:
+            trial = rerun(b.renames, b.conventions)
+        except Exception:  # noqa: BLE001 - a behaviour that cannot even run does not explain anything
+            continue
+        if trial.status not in ("drift", "error"):
+            return dataclasses.replace(result, status="explained", behaviour=b.name)
     return result
-

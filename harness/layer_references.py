@@ -16,7 +16,7 @@ import numpy as np
 
 from harness.tensors import STATE_NAMES as _STATE_NAMES
 from harness.tensors import NamedTensor
-from reference_cells import run_sequence
+from reference_cells import KERAS, Conventions, run_sequence
 from reference_cells.bidirectional import run_bidirectional
 from reference_cells.conv_lstm import run_conv_lstm
 from reference_cells.stacked import run_stacked_cells, split_stacked_weights
@@ -63,14 +63,16 @@ def _renamed(config: dict, renames: Mapping[str, str]) -> dict:
     return {k: (renames.get(v, v) if k in keys and isinstance(v, str) else v) for k, v in config.items()}
 
 
-def reference_for(layer: Any, *, renames: Mapping[str, str] | None = None) -> LayerReference | None:
+def reference_for(layer: Any, *, renames: Mapping[str, str] | None = None,
+                  conventions: Conventions = KERAS) -> LayerReference | None:
     """The reference for a Keras layer object, or None when there is none (yet).
 
     ``renames`` maps activation names in the layer's configs to reference names,
-    e.g. ``{"hard_sigmoid": "hard_sigmoid_keras2"}`` for a Keras 2 layer."""
+    e.g. ``{"hard_sigmoid": "hard_sigmoid_keras2"}`` for a Keras 2 layer. ``conventions``
+    reach the ConvLSTM reference only (a named target behaviour, harness/known_behaviours.py)."""
     kind = type(layer).__name__
     if renames:
-        return _with_renames(layer, renames)
+        return _with_renames(layer, renames, conventions)
     config = layer.get_config()
     seq = bool(config.get("return_sequences", False))
     with_state = bool(config.get("return_state", False))
@@ -123,7 +125,8 @@ def reference_for(layer: Any, *, renames: Mapping[str, str] | None = None) -> La
         rank = CONV[kind]
         names = ("output", "h", "c") if with_state else ("output",)
         return LayerReference(
-            kind, lambda w, x, m, d: run_conv_lstm(rank, x, w, config, mask=m, dtype=d).layer_return(), names, int(seq)
+            kind, lambda w, x, m, d: run_conv_lstm(rank, x, w, config, mask=m, dtype=d,
+                                                   conventions=conventions).layer_return(), names, int(seq)
         )
     return None
 
@@ -152,5 +155,5 @@ def _view(obj: Any, renames: Mapping[str, str]) -> _RenamedConfigs:
     return cls(obj, renames)
 
 
-def _with_renames(layer: Any, renames: Mapping[str, str]) -> LayerReference | None:
-    return reference_for(_view(layer, renames))
+def _with_renames(layer: Any, renames: Mapping[str, str], conventions: Conventions) -> LayerReference | None:
+    return reference_for(_view(layer, renames), conventions=conventions)

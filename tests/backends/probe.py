@@ -54,6 +54,17 @@ def case_for(name: str):
     if name == "torch-unroll-mask-backwards-crash":
         return _first_masked(LayerSpec(kind="GRU", units=3, features=2, return_sequences=True, unroll=True,
                                        go_backwards=True), batch=3, timesteps=6)
+    if name == "jax-convlstm-mask-broadcast":  # batch 3 == width 3: Keras runs, masking along width
+        for seed in range(200):
+            recipe = {"family": "ConvLSTM1D", "kwargs": {"filters": 2, "kernel_size": 2, "padding": "same",
+                                                         "strides": 1, "return_sequences": True,
+                                                         "return_state": False, "recurrent_activation": "sigmoid"}}
+            spec = FamilySpec(kind="ConvLSTM1D", layer=json.dumps(recipe, sort_keys=True), input_shape=(3, 1),
+                              batch=3, timesteps=4, mask="mixed", seed=seed)
+            mask = spec.arrays([((2, 1, 8), "kernel"), ((2, 2, 8), "recurrent_kernel"), ((8,), "bias")])[2]
+            if (~mask).any() and mask.any(axis=1).all() and len({tuple(r) for r in mask}) > 1:
+                return spec
+        raise AssertionError("no seed with differing row masks")
     if name == "jax-convlstm-mask-crash":
         recipe = {"family": "ConvLSTM1D", "kwargs": {"filters": 2, "kernel_size": 2, "padding": "same", "strides": 1,
                                                      "return_sequences": True, "return_state": False,
