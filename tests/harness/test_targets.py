@@ -194,3 +194,25 @@ def test_matrix_runs_the_default_target_in_a_subprocess(tmp_path, monkeypatch):
     assert not run.skipped and set(run.cases.target) == {"tensorflow"} and len(run.cases) == 2
     frame = matrix_frame(run.cases)
     assert (frame.drift == 0).all() and (frame.worst_ratio <= 1).all()
+
+
+def test_jax_spatial_mask_convention_masks_along_width():
+    """The reference side of jax-convlstm-mask-broadcast: with batch == width, position w of every
+    sample follows sample w's mask; without a mask it is the Keras rule."""
+    from reference_cells.conv_lstm import run_conv_lstm
+
+    rng = np.random.default_rng(0)
+    b = w = 3
+    x = rng.standard_normal((b, 4, w, 2))
+    weights = [rng.normal(0, 0.5, (1, 2, 8)), rng.normal(0, 0.5, (1, 2, 8)), rng.normal(0, 0.5, (8,))]
+    config = {"filters": 2, "kernel_size": 1, "padding": "same", "return_sequences": True}
+    mask = np.ones((b, 4), bool)
+    mask[0, 2] = False  # sample 0 masked at t=2
+    keras = run_conv_lstm(1, x, weights, config, mask=mask).outputs
+    jax = run_conv_lstm(1, x, weights, config, mask=mask, conventions=Conventions(mask="jax-spatial")).outputs
+    # Keras rule: sample 0 carries its whole output at t=2; JAX: width position 0 of *every* sample does.
+    assert np.allclose(keras[0, 2], keras[0, 1]) and not np.allclose(keras[1, 2, 0], keras[1, 1, 0])
+    assert np.allclose(jax[1, 2, 0], jax[1, 1, 0]) and np.allclose(jax[1:, 2, 1:], keras[1:, 2, 1:])
+    assert not np.allclose(jax[0, 2, 1:], jax[0, 1, 1:])  # sample 0's other positions are not masked
+    unmasked = run_conv_lstm(1, x, weights, config, conventions=Conventions(mask="jax-spatial")).outputs
+    assert np.array_equal(unmasked, run_conv_lstm(1, x, weights, config).outputs)
