@@ -6,8 +6,8 @@ call for stateful cases fed in chunks.
 
 Speed: building a Keras layer and tracing its call costs far more than
 running it, so :class:`KerasRunner` keeps one built layer and one
-compiled call (``tf.function``, ``jax.jit``...; see :mod:`harness.backends`) per *signature* (the spec plus which optional inputs are
-passed) with dynamic batch and time dimensions, and swaps each case's
+compiled call (``tf.function``, ``jax.jit``...: :mod:`harness.backends`) per
+*signature* (the spec plus which optional inputs are passed) with dynamic batch and time dimensions, and swaps each case's
 weights in with ``set_weights``. Only stateful layers (static batch) and
 ``unroll=True`` (static time) add the batch or time size to the keys.
 """
@@ -18,7 +18,6 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import numpy as np
 
 from harness.case import CaseData
 from harness.backends import ArgSpec, compile_layer_call
