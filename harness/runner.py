@@ -18,7 +18,6 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-
 from harness.case import CaseData
 from harness.backends import ArgSpec, compile_layer_call
 from harness.keras_env import import_keras
