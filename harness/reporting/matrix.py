@@ -16,7 +16,8 @@ cases                     cases of the cell in the group
 pass, drift, ill, explained, unsupported, error   counts per status
 worst_ratio               max err/tol over the cases that ran (explained included:
                           this is the size of a known difference, > 1 means "differs")
-worst_abs_err             max absolute error (same cases)
+worst_abs_err             max absolute error (same cases but ill-conditioned ones, whose
+                          trajectories float32 cannot follow)
 behaviours                named Keras behaviours seen (``;``-separated), if any
 ========================= ==========================================================
 
@@ -106,7 +107,8 @@ def matrix_frame(cases: pd.DataFrame) -> pd.DataFrame:
         for status, column in STATUS_COLUMNS.items():
             row[column] = int((part["status"] == status).sum())
         row["worst_ratio"] = float(ran["worst_ratio"].max()) if not ran.empty else float("nan")
-        row["worst_abs_err"] = float(ran["worst_abs_err"].max()) if not ran.empty else float("nan")
+        followed = ran[ran["status"] != "ill-conditioned"]
+        row["worst_abs_err"] = float(followed["worst_abs_err"].max()) if not followed.empty else float("nan")
         labels = part["behaviour"].dropna() if "behaviour" in part else pd.Series(dtype=str)
         row["behaviours"] = ";".join(sorted(set(labels)))
         rows.append(row)
