@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from .conftest import REPO, need, run_json
+
+pytestmark = pytest.mark.backends
 
 
 def test_keras3_outputs_differ_from_keras2_and_check_model_says_so(tmp_path):

@@ -10,6 +10,8 @@ from harness.known_behaviours import BEHAVIOURS
 
 from .conftest import need, run_json
 
+pytestmark = pytest.mark.backends
+
 
 @pytest.mark.parametrize("name", sorted(BEHAVIOURS))
 def test_behaviour_is_real_on_its_target(name):

@@ -8,6 +8,8 @@ import pytest
 
 from .conftest import need, rnn_parity
 
+pytestmark = pytest.mark.backends
+
 CELLS = "SimpleRNN,LSTM,GRU,Bidirectional,StackedRNN,ConvLSTM1D"
 
 
