@@ -31,7 +31,7 @@ def test_keras3_outputs_differ_from_keras2_and_check_model_says_so(tmp_path):
 
     x = np.load(x_file)
     model3 = load_keras2_h5(import_keras(), h5)
-    y3 = np.asarray(model3(x))
+    y3 = np.asarray(model3([x]))
     y2 = np.load(y_file)
     end_to_end = np.abs(y3 - y2).max(axis=(0, 2))
     assert (end_to_end > 1e-4).all()  # the model's outputs really changed, at every step
