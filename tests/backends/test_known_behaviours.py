@@ -43,3 +43,15 @@ def test_keras2_hard_sigmoid_values():
                   "tensorflow")
     assert k2 == pytest.approx([0.1, 0.3, 0.7, 0.9], abs=1e-6)  # clip(0.2x + 0.5)
     assert k3 == pytest.approx([1 / 6, 1 / 3, 2 / 3, 5 / 6], abs=1e-6)  # clip(x/6 + 0.5)
+
+
+def test_keras3_only_activations_are_exactly_those_tf_keras_lacks():
+    need("keras2")
+    code = ("import json; from harness.targets import use_target; use_target('keras2'); "
+            "from harness.keras_env import import_keras; k = import_keras(); "
+            "from reference_cells.activations import names, KERAS2_HARD_SIGMOID\n"
+            "def ok(n):\n    try:\n        k.activations.get(n); return True\n    except Exception:\n        return False\n"
+            "print(json.dumps(sorted(n for n in names() if n != KERAS2_HARD_SIGMOID and not ok(n))))")
+    from harness.known_behaviours import KERAS3_ONLY_ACTIVATIONS
+
+    assert run_json("-c", code) == sorted(KERAS3_ONLY_ACTIVATIONS)
