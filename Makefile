@@ -9,14 +9,25 @@ PROFILE ?= ci
 WORKERS ?= 2
 SEED ?= 7
 EXAMPLES ?= 100
+# Target that runs the layers: tensorflow (default), jax, torch or keras2 (tf_keras); extras install the others.
+BACKEND ?= tensorflow
+# Also build the cross-target matrix into the report: e.g. TARGETS=all or TARGETS=tensorflow,jax
+TARGETS ?=
 
-.PHONY: report test sweep test-thorough bench trust clean
+.PHONY: report test test-backends sweep matrix test-thorough bench trust clean
 
 report: $(STAMP)  ## the main job: sweep + every case in cases/ -> reports/<run-id>/index.html, reports/latest
-	$(BIN)/rnn-parity report --examples $(EXAMPLES) --seed $(SEED)
+	$(BIN)/rnn-parity report --examples $(EXAMPLES) --seed $(SEED) --target $(BACKEND) $(if $(TARGETS),--targets $(TARGETS))
 
 test: $(STAMP)  ## the test suite, as CI runs it
 	RNN_PARITY_PROFILE=$(PROFILE) $(BIN)/python -m pytest -n $(WORKERS) -p no:cacheprovider
+
+test-backends: $(STAMP)  ## the `backends` group: JAX, PyTorch and Keras 2 (installs the extras first)
+	$(BIN)/python -m pip install --quiet -e '.[test,jax,torch,keras2]'
+	RNN_PARITY_PROFILE=$(PROFILE) $(BIN)/python -m pytest -n $(WORKERS) -m backends -p no:cacheprovider tests/backends
+
+matrix: $(STAMP)  ## the same sweep on every installed target -> matrix-out/matrix.{csv,html}
+	$(BIN)/rnn-parity matrix --targets $(or $(TARGETS),all) --examples $(EXAMPLES) --seed $(SEED) --out matrix-out
 
 test-thorough: $(STAMP)  ## long Hypothesis run (not in CI)
 	RNN_PARITY_PROFILE=thorough $(BIN)/python -m pytest -n $(WORKERS) -p no:cacheprovider
@@ -28,7 +39,7 @@ trust: $(STAMP)  ## the zero-false-alarm run: ~11,000 correct cases (T up to 1,0
 	$(BIN)/python bench/trust.py
 
 sweep: $(STAMP)  ## the sweep alone, records in sweep-out/
-	$(BIN)/rnn-parity sweep --examples $(EXAMPLES) --seed $(SEED) --out sweep-out
+	$(BIN)/rnn-parity sweep --examples $(EXAMPLES) --seed $(SEED) --target $(BACKEND) --out sweep-out
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,4 +48,4 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) .hypothesis sweep-out *.egg-info
+	rm -rf $(VENV) .hypothesis sweep-out matrix-out *.egg-info

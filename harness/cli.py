@@ -57,6 +57,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _add_target(sub: argparse.ArgumentParser) -> None:
+    from harness.targets import DEFAULT, NAMES
+
+    sub.add_argument("--target", "--backend", dest="target", choices=NAMES, default=DEFAULT,
+                     help="which Keras runs the layers: Keras 3 on tensorflow (default), jax or torch, or keras2 "
+                          "(tf_keras); the non-default ones are extras: pip install -e '.[jax]' / '.[torch]' / '.[keras2]'")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="rnn-parity",
@@ -85,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="input standard deviations to draw from (default 1,0.3,3; 3 passes the hard_sigmoid knees)")
     sweep.add_argument("--out", type=Path, default=None, help="write records.csv, cases.csv, summary.csv here")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_target(sweep)
 
     check = sub.add_parser("check", help="run a port against Keras and name the convention it gets wrong")
     check.add_argument("port", metavar="PORT", help="path/to/file.py:name, package.module:name, a command (--adapter subprocess), or a case file cases/NAME.json")
@@ -106,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the answer as JSON")
     check.add_argument("--replay", action="append", default=[], metavar="TOKEN",
                        help="run exactly this example (a token from a previous answer) instead of drawing")
+    _add_target(check)
 
     model = sub.add_parser("check-model", help="check every recurrent layer of a saved model, localising divergence")
     model.add_argument("model", type=Path, metavar="MODEL", help="a .keras or .h5 file")
@@ -119,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--seed", type=int, default=0)
     model.add_argument("--unsafe", action="store_true", help="allow Lambda layers (runs code from the file)")
     model.add_argument("--json", type=Path, default=None, metavar="FILE")
+    _add_target(model)
 
     report = sub.add_parser("report", help="run the sweep and every case in cases/, write an HTML drift report")
     report.add_argument("--examples", type=int, default=100, help="sweep cases per cell (default 100)")
@@ -135,8 +146,22 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--workers", type=int, default=1, help="sweep worker processes (default 1)")
     report.add_argument("--merge", nargs="+", type=Path, default=None, metavar="SHARD_DIR",
                         help="report on these `sweep --shard K/N --out DIR` outputs instead of running the sweep")
+    report.add_argument("--targets", type=_cells, default=None,
+                        help="also run the sweep on these targets (comma-separated, or 'all' = every installed one) "
+                             "and add the cross-target matrix to the report")
     report.add_argument("--compare", nargs=2, type=Path, metavar=("RUN_A", "RUN_B"),
                         help="only compare two existing runs (e.g. reports/<id> reports/latest)")
+    _add_target(report)
+
+    matrix = sub.add_parser("matrix", help="the same sweep on every target (each in a subprocess): matrix.csv/.html")
+    matrix.add_argument("--targets", type=_cells, default=None,
+                        help="comma-separated targets, or 'all' (default: every installed one)")
+    matrix.add_argument("--cells", type=_cells, default=("SimpleRNN", "LSTM", "GRU", "Bidirectional", "StackedRNN",
+                                                          "ConvLSTM1D", "ConvLSTM2D"))
+    matrix.add_argument("--examples", type=int, default=50, help="cases per cell and target (default 50)")
+    matrix.add_argument("--seed", type=int, default=7)
+    matrix.add_argument("--max-timesteps", type=int, default=64)
+    matrix.add_argument("--out", type=Path, default=Path("matrix-out"), help="output directory (default matrix-out/)")
 
     merge = sub.add_parser("merge", help="merge `sweep --shard K/N --out DIR` outputs into one sweep output")
     merge.add_argument("shards", nargs="+", type=Path, metavar="SHARD_DIR", help="every shard's --out directory")
@@ -145,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="re-run one case from the token in a failure message")
     replay.add_argument("token")
     replay.add_argument("--steps", type=int, default=12, help="how many timesteps to print (default 12)")
+    _add_target(replay)
     return parser
 
 
@@ -180,12 +206,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def _finish_sweep(result, out: Path | None, *, seed: int, stream=None) -> int:
     """Print failures and the summary, write the outputs; the exit code of a sweep."""
+    from collections import Counter
+
     from harness.failure import failure_message
     from harness.sweep import summary_rows, write_outputs
 
     for outcome in result.drifted + result.errors:
         print(failure_message(outcome.spec, outcome.result), end="\n\n")
     _print_table(summary_rows(result))
+    labelled = Counter(o.result.behaviour for o in result.outcomes if o.result.behaviour)
+    if labelled:
+        from harness.targets import active
+
+        print(f"\nknown {active().name} behaviours (not failures; see README 'Known differences'): "
+              + ", ".join(f"{name} x{count}" for name, count in sorted(labelled.items())))
     n = len(result.outcomes)
     print(f"\n{n} cases in {result.seconds:.1f} s ({n / max(result.seconds, 1e-9):.1f} cases/s), seed {seed}")
     if out is not None:
@@ -418,6 +452,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     _print_table(summary_by(sweep, ["cell"]).to_dict("records"))
     if not data.ports.empty:
         _print_table(data.ports[["case", "verdict", "flags", "agrees"]].to_dict("records"))
+    if args.targets is not None:
+        from harness.reporting.matrix import attach_to_report
+
+        matrix_run, _ = _run_matrix(args, run / "targets")
+        attach_to_report(run, matrix_run)
+        for name, why in matrix_run.skipped.items():
+            print(f"targets: {name} skipped - {why}")
     print(f"\nreport: {run / 'index.html'}  (also {args.out / 'latest'})")
     if not data.complete:
         print("the run was interrupted: the report is marked incomplete", file=sys.stderr)
@@ -427,6 +468,52 @@ def cmd_report(args: argparse.Namespace) -> int:
     if drifted or wrong_ports:
         return EXIT_DRIFT
     return EXIT_ERROR if (not sweep.empty and (sweep["status"] == "error").any()) else EXIT_OK
+
+
+def _resolve_targets(names: tuple[str, ...] | None) -> tuple[str, ...]:
+    from harness import targets
+
+    if names is None or names == ("all",):
+        return targets.NAMES if names == ("all",) else targets.available()
+    for name in names:
+        try:
+            targets.get(name)
+        except targets.TargetError as exc:
+            raise UsageError(str(exc).replace("--target", "--targets")) from None
+    return names
+
+
+def _run_matrix(args: argparse.Namespace, out: Path):
+    from harness.reporting.matrix import run_targets, write_matrix
+    from harness.sweep import SweepOptions
+
+    try:
+        SweepOptions(cells=args.cells, examples=args.examples, seed=args.seed, max_timesteps=args.max_timesteps)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    run = run_targets(_resolve_targets(args.targets), out=out, cells=args.cells, examples=args.examples,
+                      seed=args.seed, max_timesteps=args.max_timesteps)
+    return run, write_matrix(run, out)
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    from harness.reporting.matrix import matrix_frame
+
+    run, paths = _run_matrix(args, args.out)
+    frame = matrix_frame(run.cases)
+    differing = frame[(frame["worst_ratio"] > 1) | (frame["unsupported"] + frame["error"] > 0)] if not frame.empty else frame
+    if not differing.empty:
+        _print_table(differing[["target", "cell", "group", "cases", "drift", "explained", "unsupported", "error",
+                                "worst_ratio", "worst_abs_err", "behaviours"]].to_dict("records"))
+    for name, why in run.skipped.items():
+        print(f"{name}: skipped - {why}")
+    print(f"\nseconds per target: {run.seconds}")
+    print(f"matrix written to {args.out}/ ({', '.join(p.name for p in paths)})")
+    if frame.empty:
+        return EXIT_ERROR
+    if frame["drift"].sum():
+        return EXIT_DRIFT
+    return EXIT_ERROR if frame["error"].sum() else EXIT_OK
 
 
 def cmd_check_model(args: argparse.Namespace) -> int:
@@ -462,7 +549,7 @@ def cmd_check_model(args: argparse.Namespace) -> int:
     return {"match": EXIT_OK, "mismatch": EXIT_DRIFT}.get(report.verdict, EXIT_ERROR)
 
 
-COMMANDS = {"sweep": cmd_sweep, "merge": cmd_merge, "replay": cmd_replay, "check": cmd_check, "report": cmd_report,
+COMMANDS = {"matrix": cmd_matrix, "sweep": cmd_sweep, "merge": cmd_merge, "replay": cmd_replay, "check": cmd_check, "report": cmd_report,
             "check-model": cmd_check_model}
 
 
@@ -475,6 +562,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "target", None) is not None:
+            from harness.targets import TargetError, use_target
+
+            try:
+                use_target(args.target)  # before anything imports Keras: the backend is fixed at import
+            except TargetError as exc:
+                raise UsageError(str(exc)) from None
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:
         print("rnn-parity: interrupted", file=sys.stderr)

@@ -22,7 +22,9 @@ import numpy as np
 from harness.tensors import NamedTensor
 from harness.tolerance import NoiseFloor
 
-STATUSES = ("pass", "drift", "ill-conditioned", "error")
+#: explained: differs from the reference exactly as a named Keras behaviour of the target predicts;
+#: unsupported: the target cannot run the case, for a named reason (harness/known_behaviours.py).
+STATUSES = ("pass", "drift", "ill-conditioned", "error", "explained", "unsupported")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class CaseResult:
     first_err: float | None = None
     first_tolerance: float | None = None
     error: str | None = None  # why the case could not be run
+    behaviour: str | None = None  # the named Keras behaviour behind an explained/unsupported status
 
 
 def compare(

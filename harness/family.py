@@ -22,7 +22,10 @@ from hypothesis import strategies as st
 
 from harness.case import make_mask
 from harness.compare import compare, error_result, summarize
-from harness.keras_env import import_keras, import_tensorflow
+from harness.backends import ArgSpec, compile_layer_call
+from harness.keras_env import import_keras
+from harness.known_behaviours import explain_error, explain_family_drift
+from harness.layer_conventions import LayerConventions
 from harness.layer_references import reference_for
 from harness.parity import CaseOutcome
 from harness.tolerance import measure_floor_of
@@ -127,7 +130,6 @@ class FamilyRunner:
 
     def __init__(self, *, cache_size: int = 32) -> None:
         self._keras = import_keras()
-        self._tf = import_tensorflow()
         self._cache: OrderedDict[tuple, tuple[Any, dict]] = OrderedDict()
         self._size = cache_size
 
@@ -145,29 +147,29 @@ class FamilyRunner:
 
     def call(self, spec: FamilySpec, x: np.ndarray, mask: np.ndarray | None) -> Any:
         layer, calls = self.layer(spec)
-        tf = self._tf
         has_mask = mask is not None
         fn = calls.get(has_mask)
         if fn is None:
-            signature = [tf.TensorSpec((None, None, *spec.input_shape), tf.float32)]
+            signature = [ArgSpec((None, None, *spec.input_shape), "float32")]
             if has_mask:
-                signature.append(tf.TensorSpec((None, None), tf.bool))
-            fn = calls[has_mask] = tf.function(
-                lambda xx, *m: layer(xx, mask=m[0] if m else None, training=False),
-                input_signature=signature, reduce_retracing=True)
-        out = fn(x, mask) if has_mask else fn(x)
-        return tf.nest.map_structure(np.asarray, out)
+                signature.append(ArgSpec((None, None), "bool"))
+            fn = calls[has_mask] = compile_layer_call(  # the target's compile step (harness/backends.py)
+                layer, signature=signature,
+                split=lambda args: ((args[0],), {"mask": args[1] if len(args) > 1 else None, "training": False}))
+        return fn(x, mask) if has_mask else fn(x)
 
 
 def check_family(spec: FamilySpec, runner: FamilyRunner) -> CaseOutcome:
     """Keras against the reference for one family case; problems become an ``error`` result."""
+    from harness.targets import active
+
     case_id = spec.case_id()
     try:
         layer, _ = runner.layer(spec)
         ref = reference_for(layer)
         if ref is None:
             raise ValueError(f"no reference for {spec.kind}")
-        weights, x, mask = spec.arrays([(tuple(v.shape), v.path) for v in layer.weights])
+        weights, x, mask = spec.arrays([(tuple(v.shape), getattr(v, "path", None) or v.name) for v in layer.weights])
         layer.set_weights(weights)
         reference, noise = measure_floor_of(
             lambda w, xx, d: ref.named(ref.run(w, xx, mask, d), timesteps=spec.timesteps),
@@ -175,8 +177,18 @@ def check_family(spec: FamilySpec, runner: FamilyRunner) -> CaseOutcome:
         keras_out = ref.named(runner.call(spec, x, mask), timesteps=spec.timesteps)
         records = compare(case_id, spec.kind, keras_out, reference, noise)
     except Exception as exc:  # noqa: BLE001 - one broken case never kills a sweep
-        return CaseOutcome(spec, error_result(case_id, spec.kind, f"{type(exc).__name__}: {exc}"), [])
-    return CaseOutcome(spec, summarize(case_id, spec.kind, records, noise), records)
+        return CaseOutcome(spec, explain_error(error_result(case_id, spec.kind, f"{type(exc).__name__}: {exc}"),
+                                               active().name, spec), [])
+
+    def rerun(renames, conventions):  # the same Keras output against a reference with a named behaviour
+        alt = reference_for(layer, renames=renames, conventions=LayerConventions(cell=conventions))
+        alt_ref, alt_noise = measure_floor_of(
+            lambda w, xx, d: alt.named(alt.run(w, xx, mask, d), timesteps=spec.timesteps),
+            weights=weights, x=x, seed=spec.seed)
+        return summarize(case_id, spec.kind, compare(case_id, spec.kind, keras_out, alt_ref, alt_noise), alt_noise)
+
+    result = explain_family_drift(summarize(case_id, spec.kind, records, noise), spec, rerun, active().name)
+    return CaseOutcome(spec, result, records)
 
 
 # ---------------------------------------------------------------- strategies

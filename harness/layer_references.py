@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -63,8 +63,18 @@ def flatten(returned: Any) -> list[np.ndarray]:
     return [np.asarray(returned)]
 
 
-def reference_for(layer: Any, *, conventions: LayerConventions = KERAS_LAYER) -> LayerReference | None:
+def _renamed(config: dict, renames: Mapping[str, str]) -> dict:
+    """``config`` with activation names replaced (e.g. hard_sigmoid -> hard_sigmoid_keras2)."""
+    keys = ("activation", "recurrent_activation")
+    return {k: (renames.get(v, v) if k in keys and isinstance(v, str) else v) for k, v in config.items()}
+
+
+def reference_for(layer: Any, *, renames: Mapping[str, str] | None = None,
+                  conventions: LayerConventions = KERAS_LAYER) -> LayerReference | None:
     """The reference for a Keras layer object, or None when there is none (yet).
+
+    ``renames`` maps activation names in the layer's configs to reference names,
+    e.g. ``{"hard_sigmoid": "hard_sigmoid_keras2"}`` for a Keras 2 layer.
 
     ``conventions.cell`` applies to every cell and the time loop (for a stack of
     cells not ``mask="state"`` or ``state_carry``: ValueError from
@@ -72,6 +82,8 @@ def reference_for(layer: Any, *, conventions: LayerConventions = KERAS_LAYER) ->
     ``backward_last`` apply to Bidirectional only; ``lstm_states="c-h"`` returns
     every LSTM state pair as ``[c, h]``.
     """
+    if renames:
+        return reference_for(_view(layer, renames), conventions=conventions)
     ref = _reference_for(layer, conventions)
     if ref is None or conventions.lstm_states == "keras":
         return ref
@@ -145,3 +157,27 @@ def _reference_for(layer: Any, conventions: LayerConventions) -> LayerReference 
             kind, lambda w, x, m, d: run_conv_lstm(rank, x, w, config, mask=m, conventions=cell, dtype=d).layer_return(), names, int(seq)
         )
     return None
+
+
+class _RenamedConfigs:
+    """A read-only view of a layer whose (and whose sublayers') get_config renames activations."""
+
+    def __init__(self, layer: Any, renames: Mapping[str, str]) -> None:
+        self._layer, self._renames = layer, renames
+
+    def get_config(self) -> dict:
+        return _renamed(self._layer.get_config(), self._renames)
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._layer, name)
+        if name in ("forward_layer", "backward_layer", "cell"):
+            return _view(value, self._renames)
+        if name == "cells":
+            return [_view(c, self._renames) for c in value]
+        return value
+
+
+def _view(obj: Any, renames: Mapping[str, str]) -> _RenamedConfigs:
+    # reference_for dispatches on the class name, so the view carries the layer's.
+    cls = type(type(obj).__name__, (_RenamedConfigs,), {})
+    return cls(obj, renames)

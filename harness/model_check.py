@@ -22,6 +22,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from harness.backends import to_numpy
 from harness.case import CaseData, CaseSpec
 from harness.compare import CaseResult, StepRecord, compare, summarize
 from harness.diagnosis import Diagnosis, Example, diagnose
@@ -48,6 +49,8 @@ class LayerCheck:
     records: list[StepRecord] = field(default_factory=list)
     diagnosis: Diagnosis | None = None
     skipped: str | None = None  # why the layer was not checked
+    #: Keras 2 file, hard_sigmoid layer: per-timestep max |Keras 3 - Keras 2| of its outputs (harness/migration.py)
+    migration_drift: list[float] | None = None
 
     @property
     def verdict(self) -> str:
@@ -98,7 +101,8 @@ class ModelReport:
                  "diagnosis": [] if c.diagnosis is None else [
                      {"flag": p.flag, "detail": p.detail, "fix": p.fix, "residual": f.residual}
                      for f in c.diagnosis.explained for p in f.hypothesis.parts],
-                 "skipped": c.skipped}
+                 "skipped": c.skipped,
+                 "keras2_to_keras3_drift": c.migration_drift}
                 for c in self.layers
             ],
             "notes": self.notes,
@@ -124,7 +128,8 @@ def load_model(path: Path, *, unsafe: bool = False):
             raise ModelError(f"MODEL {path}: Keras {keras.__version__} cannot load it: {message}. The key comes from an "
                              "older Keras (e.g. tf-keras's time_major); remove it from the saved config, or load the "
                              "model with tf_keras and save it again as .keras") from None
-        raise ModelError(f"MODEL {path}: not a model Keras {keras.__version__} can load ({type(exc).__name__}: {message})") from None
+        raise ModelError(f"MODEL {path}: not a model Keras {keras.__version__} can load ({type(exc).__name__}: "
+                         f"{message[:200]}{'...' if len(message) > 200 else ''})") from None
 
 
 def _is_stateful(model) -> bool:
@@ -173,16 +178,42 @@ def _capture(probe, model, x: np.ndarray) -> list[np.ndarray]:
     parts: list[list[np.ndarray]] = []
     for a in range(0, x.shape[1], step):
         got = probe([x[:, a:a + step]], training=False)  # a list, like model.inputs
-        parts.append([np.asarray(g) for g in (got if isinstance(got, (list, tuple)) else [got])])
+        parts.append(to_numpy(list(got) if isinstance(got, (list, tuple)) else [got]))
     return [np.concatenate([p[k] for p in parts], axis=1) for k in range(len(parts[0]))]
 
 
+def _node_inputs(layer) -> tuple[Any, Any, Any]:
+    """The symbolic input, mask and initial_state of the layer's first call (Keras 3 or tf_keras nodes)."""
+    node = layer._inbound_nodes[0]
+    if hasattr(node, "arguments"):  # Keras 3
+        kwargs = node.arguments.kwargs
+        return node.input_tensors[0], kwargs.get("mask"), kwargs.get("initial_state")
+    kwargs = node.call_kwargs  # tf_keras: the mask travels on the tensor
+    x = node.call_args[0]
+    return x, kwargs.get("mask", getattr(x, "_keras_mask", None)), kwargs.get("initial_state")
+
+
 def _layer_data(layer, kind: str, x: np.ndarray, mask: np.ndarray | None) -> CaseData:
-    config = layer.get_config()
+    config = _target_config(layer.get_config())
     spec = LayerSpec.from_keras_config(kind, config, features=int(x.shape[-1]))
     case = CaseSpec(layer=spec, batch=int(x.shape[0]), timesteps=int(x.shape[1]),
                     mask="mixed" if mask is not None else "none", seed=0)
     return CaseData(spec=case, weights=[np.asarray(w) for w in layer.get_weights()], x=x, mask=mask, initial_state=None)
+
+
+def _target_renames() -> dict[str, str] | None:
+    """Keras 2 target: its hard_sigmoid is the 0.2x+0.5 one (known behaviour keras2-hard-sigmoid)."""
+    from harness.targets import active
+    from reference_cells.activations import KERAS2_HARD_SIGMOID
+
+    return {"hard_sigmoid": KERAS2_HARD_SIGMOID} if active().keras_major == 2 else None
+
+
+def _target_config(config: dict) -> dict:
+    renames = _target_renames() or {}
+    # tf_keras writes time_major=False everywhere; it changes nothing (True would, and is kept so it is refused).
+    return {k: (renames.get(v, v) if k in ("activation", "recurrent_activation") and isinstance(v, str) else v)
+            for k, v in config.items() if not (k == "time_major" and v is False)}
 
 
 def check_model(
@@ -195,8 +226,24 @@ def check_model(
     timesteps: int = 16,
 ) -> ModelReport:
     """Check every recurrent layer of the model at ``path`` (see the module docstring)."""
+    from harness.migration import hard_sigmoid_drift, is_keras2_file, load_keras2_h5
+    from harness.targets import active
+
     keras = import_keras()
-    model = load_model(path, unsafe=unsafe)
+    migrating = active().keras_major == 3 and is_keras2_file(Path(path))
+    migration_note = None
+    try:
+        model = load_model(path, unsafe=unsafe)
+    except ModelError:
+        if not (migrating and Path(path).suffix in (".h5", ".hdf5")):
+            raise
+        try:
+            model = load_keras2_h5(keras, Path(path), safe_mode=not unsafe)
+        except Exception as exc:  # noqa: BLE001 - one line, as load_model does
+            raise ModelError(f"MODEL {path}: a Keras 2 file that Keras {keras.__version__} cannot rebuild "
+                             f"({type(exc).__name__}: {str(exc).strip()[:200]})") from None
+        migration_note = ("saved by Keras 2: rebuilt in Keras 3 from its config without the keys Keras 3 rejects "
+                          "(time_major), then its weights - what a migration does")
     ports = dict(ports or {})
     names = {layer.name for layer in model.layers}
     unknown = sorted(set(ports) - names)
@@ -204,6 +251,8 @@ def check_model(
         raise ModelError(f"--port: the model has no layer {', '.join(unknown)}; its layers: {', '.join(sorted(names))}")
     x = _example_inputs(model, inputs, seed=seed, timesteps=timesteps)
     report = ModelReport(model=str(path), layers=[])
+    if migration_note:
+        report.notes.append(migration_note)
     if inputs is None:
         report.notes.append(f"random inputs of shape {x.shape} (pass --inputs FILE.npy for real ones)")
     if _is_stateful(model):
@@ -213,21 +262,20 @@ def check_model(
         kind = type(layer).__name__
         if not isinstance(layer, keras.layers.RNN) and kind != "Bidirectional":
             continue
-        node = layer._inbound_nodes[0]
-        kwargs = node.arguments.kwargs
-        if kwargs.get("initial_state") is not None:
+        x_sym, mask_sym, init_sym = _node_inputs(layer)
+        if init_sym is not None:
             report.layers.append(LayerCheck(layer.name, kind, "reference", None,
                                             skipped="called with initial_state tensors (not supported yet)"))
             continue
-        x_sym = node.input_tensors[0]
-        mask_sym = kwargs.get("mask")
         outputs = [x_sym] + ([mask_sym] if mask_sym is not None else [])
         probe = keras.Model(model.inputs, outputs)
         got = _capture(probe, model, x)
         layer_x = got[0].astype(np.float32)
         layer_mask = got[1].astype(bool) if mask_sym is not None else None
+        drift = hard_sigmoid_drift(layer, layer_x, layer_mask) if migrating else None
         if kind not in RECURRENT_KINDS:
             report.layers.append(_check_other_layer(layer, kind, layer_x, layer_mask, port=ports.get(layer.name), model=model))
+            report.layers[-1].migration_drift = None if drift is None else [float(v) for v in drift]
             continue
         data = _layer_data(layer, kind, layer_x, layer_mask)
         spec = data.spec.layer
@@ -236,12 +284,13 @@ def check_model(
         port = ports.get(layer.name)
         _reset(model)
         keras_ret = layer(layer_x, mask=layer_mask, training=False)
-        keras_ret = [np.asarray(r) for r in keras_ret] if spec.return_state else np.asarray(keras_ret)
+        keras_ret = to_numpy(keras_ret)  # any backend's tensors (torch: detached)
         keras_out = name_return(keras_ret, spec, start=0, stop=data.spec.timesteps)
         keras_named = {t.name: t for t in keras_out}
         if port is None:
             records = compare(data.spec.case_id(), kind, keras_named, reference, noise)
-            report.layers.append(LayerCheck(layer.name, kind, "reference", summarize(layer.name, kind, records, noise), records))
+            report.layers.append(LayerCheck(layer.name, kind, "reference", summarize(layer.name, kind, records, noise), records,
+                                            migration_drift=None if drift is None else [float(v) for v in drift]))
             continue
         try:
             port_out = port.run(data, layer.get_config())
@@ -270,7 +319,7 @@ def _check_other_layer(layer, kind: str, x: np.ndarray, mask: np.ndarray | None,
     from harness.layer_references import flatten, reference_for
     from harness.tolerance import measure_floor_of
 
-    ref = reference_for(layer)
+    ref = reference_for(layer, renames=_target_renames())
     if ref is None:
         return LayerCheck(layer.name, kind, "reference", None, skipped=f"{kind} with these cells has no reference yet")
     steps = x.shape[1]
@@ -278,7 +327,7 @@ def _check_other_layer(layer, kind: str, x: np.ndarray, mask: np.ndarray | None,
     reference, noise = measure_floor_of(lambda w, xx, d: ref.named(ref.run(w, xx, mask, d), timesteps=steps),
                                         weights=weights, x=x)
     _reset(model)
-    keras_raw = flatten(layer(x, mask=mask, training=False))
+    keras_raw = flatten(to_numpy(layer(x, mask=mask, training=False)))
     keras_out = ref.named(keras_raw, timesteps=steps)
     if port is None:
         records = compare(layer.name, ref.kind, keras_out, reference, noise)
@@ -321,5 +370,15 @@ def render_model_report(report: ModelReport) -> str:
     first = report.first_diverging
     if first is not None and first.result is not None:
         lines.append(f"  first diverging layer: {first.name} at t={first.result.first_t}")
+    migrated = [c for c in report.layers if c.migration_drift]
+    if migrated:
+        lines.append("  KERAS 2 -> 3 MIGRATION DRIFT (silent): this model was saved by Keras 2 and uses hard_sigmoid, which "
+                     "Keras 3 computes as clip(x/6+0.5) instead of clip(0.2x+0.5); nothing remaps it "
+                     "[keras2-hard-sigmoid]. Outputs change by, per timestep (max |Keras 3 - Keras 2| of the layer alone):")
+        for c in migrated:
+            steps = ", ".join(f"t{t}={v:.2g}" for t, v in enumerate(c.migration_drift[:12]))
+            more = " ..." if len(c.migration_drift) > 12 else ""
+            lines.append(f"    {c.name}: max {max(c.migration_drift):.3g}; {steps}{more}")
+        lines.append("    to keep Keras 2 numbers, use a custom activation clip(0.2*x+0.5, 0, 1) in place of 'hard_sigmoid'")
     lines += [f"  note: {n}" for n in report.notes]
     return "\n".join(lines)

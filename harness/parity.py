@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from harness.case import CaseData, CaseSpec
 from harness.compare import CaseResult, StepRecord, compare, error_result, summarize
+from harness.known_behaviours import explain_drift, explain_error
 from harness.reference import run_reference, run_reference_and_trace
 from harness.runner import KerasRunner
+from harness.targets import active
 from harness.tolerance import measure_floor
 from reference_cells import KERAS, Conventions
 
@@ -37,8 +39,12 @@ def check_data(data: CaseData, runner: KerasRunner, *, conventions: Conventions 
         noise = measure_floor(data, oracle, trace=trace)
         records = compare(case_id, cell, keras_out, expected, noise)
     except Exception as exc:  # noqa: BLE001 - recorded, not swallowed: the sweep reports it
-        return CaseOutcome(spec, error_result(case_id, cell, f"{type(exc).__name__}: {exc}"), [])
-    return CaseOutcome(spec, summarize(case_id, cell, records, noise), records)
+        return CaseOutcome(spec, explain_error(error_result(case_id, cell, f"{type(exc).__name__}: {exc}"),
+                                               active().name, spec), [])
+    result = summarize(case_id, cell, records, noise)
+    if conventions.is_keras():  # another target's named behaviours (a no-op on tensorflow)
+        result = explain_drift(result, data, keras_out, active().name)
+    return CaseOutcome(spec, result, records)
 
 
 def check_case(spec: CaseSpec, runner: KerasRunner, *, conventions: Conventions = KERAS) -> CaseOutcome:

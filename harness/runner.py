@@ -6,8 +6,8 @@ call for stateful cases fed in chunks.
 
 Speed: building a Keras layer and tracing its call costs far more than
 running it, so :class:`KerasRunner` keeps one built layer and one
-``tf.function`` per *signature* (the spec plus which optional inputs are
-passed) with dynamic batch and time dimensions, and swaps each case's
+compiled call (``tf.function``, ``jax.jit``...: :mod:`harness.backends`) per
+*signature* (the spec plus which optional inputs are passed) with dynamic batch and time dimensions, and swaps each case's
 weights in with ``set_weights``. Only stateful layers (static batch) and
 ``unroll=True`` (static time) add the batch or time size to the keys.
 """
@@ -18,10 +18,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import numpy as np
-
 from harness.case import CaseData
-from harness.keras_env import import_keras, import_tensorflow
+from harness.backends import ArgSpec, compile_layer_call
+from harness.keras_env import import_keras
 from harness.spec import LayerSpec
 from harness.tensors import NamedTensor, concat_chunks, name_return
 
@@ -37,7 +36,6 @@ class KerasRunner:
 
     def __init__(self, *, cache_size: int = 64) -> None:
         self._keras = import_keras()
-        self._tf = import_tensorflow()
         # Least-recently-used: a sweep draws many distinct specs, and each cached
         # layer holds its variables and traced graphs; the bound keeps memory flat.
         self._cache: OrderedDict[tuple, _Compiled] = OrderedDict()
@@ -71,23 +69,23 @@ class KerasRunner:
         fn = entry.calls.get((with_init, steps))
         if fn is not None:
             return fn
-        tf = self._tf
         batch = data.spec.batch if spec.stateful else None
-        signature = [tf.TensorSpec((batch, steps, spec.features), tf.float32)]
+        signature = [ArgSpec((batch, steps, spec.features), "float32")]
         if data.mask is not None:
-            signature.append(tf.TensorSpec((batch, steps), tf.bool))
+            signature.append(ArgSpec((batch, steps), "bool"))
         n_states = 2 if spec.kind == "LSTM" else 1
         if with_init:
-            signature += [tf.TensorSpec((batch, spec.units), tf.float32)] * n_states
+            signature += [ArgSpec((batch, spec.units), "float32")] * n_states
         has_mask = data.mask is not None
-        layer = entry.layer
 
-        def call(x, *rest):
+        def split(args):
+            x, *rest = args
             mask = rest[0] if has_mask else None
             init = list(rest[1 if has_mask else 0 :]) or None
-            return layer(x, mask=mask, initial_state=init, training=False)
+            return (x,), {"mask": mask, "initial_state": init, "training": False}
 
-        fn = entry.calls[(with_init, steps)] = tf.function(call, input_signature=signature, reduce_retracing=True)
+        # The compile step is the target's (harness/backends.py): tf.function, jax.jit or torch eager.
+        fn = entry.calls[(with_init, steps)] = compile_layer_call(entry.layer, signature=signature, split=split)
         return fn
 
     def release(self) -> None:
@@ -120,10 +118,6 @@ class KerasRunner:
                 args.append(data.mask[:, a:b])
             if with_init:
                 args += list(data.initial_state)
-            returned = self._call(entry, data, with_init, b - a)(*args)
-            if spec.return_state:
-                returned = [np.asarray(r) for r in returned]
-            else:
-                returned = np.asarray(returned)
+            returned = self._call(entry, data, with_init, b - a)(*args)  # NumPy, same nesting
             chunks.append(name_return(returned, spec, start=a, stop=b))
         return concat_chunks(chunks)

@@ -57,7 +57,11 @@ _CHOICES: Mapping[str, tuple[str, ...]] = {
     #   zeros:  output 0 at masked steps regardless of zero_output_for_mask.
     #   state:  output = states[0] of t-1 (JAX/numpy lax.scan rule; differs only before
     #           the first valid step with a non-zero h0).
-    "mask": ("keras", "ignore", "zeros", "state"),
+    #   jax-spatial: the JAX lax.scan rule for a spatial state (ConvLSTM, B, *S, F): the
+    #           per-step mask (B, 1) broadcasts against the state's last two axes, so width
+    #           position w of every sample follows sample w's mask (Keras JAX backend,
+    #           jax/rnn.py l.154-176; it runs only when width == batch, else Keras fails).
+    "mask": ("keras", "ignore", "zeros", "state", "jax-spatial"),
     # Stateful layers: keras carries final states into the next call; reset restarts each call.
     "state_carry": ("keras", "reset"),
 }

@@ -237,9 +237,12 @@ def _drive(
             out, new_states = step(x[:, t], states)
         if mask is not None:
             keep = _broadcastable(mask[:, t], np.ndim(out))  # (B, 1, ...): one flag per sample
+            if conventions.mask == "jax-spatial" and np.ndim(out) > 2:
+                # (B,) -> (1, ..., B, 1): broadcasts along the width axis (see conventions.py).
+                keep = mask[:, t].reshape((1,) * (np.ndim(out) - 2) + (batch, 1))
             if zero_output:
                 fallback = np.zeros_like(out)
-            elif conventions.mask == "state":
+            elif conventions.mask in ("state", "jax-spatial"):
                 fallback = states[0]
             else:
                 fallback = prev_output

@@ -11,7 +11,7 @@ import pandas as pd
 
 from harness.reporting.examples import representative_example
 
-STATUS_ORDER = ["pass", "drift", "ill-conditioned", "error"]
+STATUS_ORDER = ["pass", "drift", "ill-conditioned", "error", "explained", "unsupported"]
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
 h1{font-size:1.5rem} h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd} h3{font-size:1rem}
