@@ -13,7 +13,6 @@ import base64
 import dataclasses
 import json
 import zlib
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -26,6 +25,7 @@ from harness.backends import ArgSpec, compile_layer_call
 from harness.keras_env import import_keras
 from harness.known_behaviours import explain_error, explain_family_drift
 from harness.layer_conventions import LayerConventions
+from harness.lru import LRUCache
 from harness.layer_references import reference_for
 from harness.parity import CaseOutcome
 from harness.tolerance import measure_floor_of
@@ -130,20 +130,15 @@ class FamilyRunner:
 
     def __init__(self, *, cache_size: int = 32) -> None:
         self._keras = import_keras()
-        self._cache: OrderedDict[tuple, tuple[Any, dict]] = OrderedDict()
-        self._size = cache_size
+        self._cache: LRUCache[tuple[Any, dict]] = LRUCache(size=cache_size)
 
     def layer(self, spec: FamilySpec) -> tuple[Any, dict]:
-        key = (spec.layer, spec.input_shape)
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
-        layer = build_layer(spec.config)
-        layer.build((None, None, *spec.input_shape))
-        self._cache[key] = (layer, {})
-        while len(self._cache) > self._size:
-            self._cache.popitem(last=False)
-        return self._cache[key]
+        def build() -> tuple[Any, dict]:
+            layer = build_layer(spec.config)
+            layer.build((None, None, *spec.input_shape))
+            return layer, {}
+
+        return self._cache.get((spec.layer, spec.input_shape), build)
 
     def call(self, spec: FamilySpec, x: np.ndarray, mask: np.ndarray | None) -> Any:
         layer, calls = self.layer(spec)

@@ -14,12 +14,12 @@ weights in with ``set_weights``. Only stateful layers (static batch) and
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from harness.case import CaseData
 from harness.backends import ArgSpec, compile_layer_call
+from harness.lru import LRUCache
 from harness.keras_env import import_keras
 from harness.spec import LayerSpec
 from harness.tensors import NamedTensor, concat_chunks, name_return
@@ -36,32 +36,26 @@ class KerasRunner:
 
     def __init__(self, *, cache_size: int = 64) -> None:
         self._keras = import_keras()
-        # Least-recently-used: a sweep draws many distinct specs, and each cached
-        # layer holds its variables and traced graphs; the bound keeps memory flat.
-        self._cache: OrderedDict[tuple, _Compiled] = OrderedDict()
-        self._cache_size = cache_size
-        self.builds = 0  # how many layers were built (for benchmarks and tests)
+        self._cache: LRUCache[_Compiled] = LRUCache(size=cache_size)
 
     def _key(self, data: CaseData) -> tuple:
         spec = data.spec.layer
         batch = data.spec.batch if spec.stateful else None
         return (spec, data.mask is not None, batch)
 
+    @property
+    def builds(self) -> int:
+        """How many layers were built (for benchmarks and tests)."""
+        return self._cache.misses
+
     def _compiled(self, data: CaseData) -> _Compiled:
-        key = self._key(data)
-        entry = self._cache.get(key)
-        if entry is not None:
-            self._cache.move_to_end(key)
-        else:
+        def build() -> _Compiled:
             spec = data.spec.layer
             layer = getattr(self._keras.layers, spec.kind)(**spec.to_keras_config())
-            batch = data.spec.batch if spec.stateful else None
-            layer.build((batch, None, spec.features))
-            entry = self._cache[key] = _Compiled(layer=layer)
-            self.builds += 1
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return entry
+            layer.build((data.spec.batch if spec.stateful else None, None, spec.features))
+            return _Compiled(layer=layer)
+
+        return self._cache.get(self._key(data), build)
 
     def _call(self, entry: _Compiled, data: CaseData, with_init: bool, chunk_steps: int) -> Callable:
         spec = data.spec.layer
