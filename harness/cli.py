@@ -308,12 +308,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             if not isinstance(config, dict):
                 raise UsageError(f"--config {args.config}: expected a JSON object (a layer config)")
         fixed = parse_layer_options(args.layer, args.set, config)
-        for name in ("units", "features"):
-            value = getattr(args, name)
-            if value is not None:
-                if value < 1:
-                    raise UsageError(f"--{name} must be >= 1, got {value}")
-                fixed[name] = value
+        fixed.update(_sizes(args))
         options = CheckOptions(kind=args.layer, fixed=fixed, examples=args.examples, seed=args.seed,
                                max_timesteps=args.max_timesteps, replay=tuple(args.replay))
         for token in options.replay:
@@ -328,6 +323,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json is not None:
         write_json(report.to_json(), args.json)
     return {"match": EXIT_OK, "mismatch": EXIT_DRIFT}.get(report.verdict, EXIT_ERROR)
+
+
+def _sizes(args: argparse.Namespace) -> dict[str, int]:
+    """``--units`` / ``--features`` when given (each at least 1)."""
+    sizes = {name: getattr(args, name) for name in ("units", "features") if getattr(args, name) is not None}
+    for name, value in sizes.items():
+        if value < 1:
+            raise UsageError(f"--{name} must be >= 1, got {value}")
+    return sizes
 
 
 def _check_family(args: argparse.Namespace) -> int:
@@ -345,12 +349,7 @@ def _check_family(args: argparse.Namespace) -> int:
         if args.adapter not in ("auto", "function", "class"):
             raise UsageError(f"--adapter {args.adapter}: a {args.layer} port is a function or a class")
         fixed = parse_family_options(args.layer, args.set)
-        for name in ("units", "features"):
-            value = getattr(args, name)
-            if value is not None:
-                if value < 1:
-                    raise UsageError(f"--{name} must be >= 1, got {value}")
-                fixed[name] = value
+        fixed.update(_sizes(args))
         options = FamilyCheckOptions(kind=args.layer, fixed=fixed, examples=args.examples, seed=args.seed,
                                      max_timesteps=args.max_timesteps, replay=tuple(args.replay))
         for token in options.replay:
