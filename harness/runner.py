@@ -91,7 +91,10 @@ class KerasRunner:
         compile groups (it resets Keras's layer-name counters, so only call it where
         no other Keras model of yours is being built)."""
         self._cache.clear()
-        self._keras.backend.clear_session(free_memory=True)
+        try:
+            self._keras.backend.clear_session(free_memory=True)
+        except TypeError:  # tf_keras (the keras2 target) has no free_memory argument
+            self._keras.backend.clear_session()
 
     def layer_config(self, data: CaseData) -> dict:
         """``layer.get_config()`` of the Keras layer this case runs on (what ports receive)."""
