@@ -17,7 +17,6 @@ ill-conditioned with their amplification. Prints a table, writes
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import time

@@ -280,10 +280,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     from harness.case import CaseSpec
     from harness.check import CheckOptions, parse_layer_options, run_check
-    from harness.check_output import render
     from harness.port import load_port
     from harness.port_loading import PortError
-    from harness.storage import write_json
 
     if args.port.endswith(".json") and args.layer is None:
         return _check_case_file(args)
@@ -317,12 +315,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         port = load_port(args.port, adapter=args.adapter, method=args.method, timeout=args.timeout, accepts=accepts)
     except (ValueError, PortError) as exc:
         raise UsageError(str(exc)) from None
-    report = run_check(port, options)
-    report.command = _command_line(args)
-    print(render(report))
-    if args.json is not None:
-        write_json(report.to_json(), args.json)
-    return {"match": EXIT_OK, "mismatch": EXIT_DRIFT}.get(report.verdict, EXIT_ERROR)
+    return _answer(run_check(port, options), args)
 
 
 def _sizes(args: argparse.Namespace) -> dict[str, int]:
@@ -336,12 +329,10 @@ def _sizes(args: argparse.Namespace) -> dict[str, int]:
 
 def _check_family(args: argparse.Namespace) -> int:
     """``check --layer Bidirectional|StackedRNN|ConvLSTM1D|2D|3D``: see harness/family_check.py."""
-    from harness.check_output import render
     from harness.family import FamilySpec
     from harness.family_check import FamilyCheckOptions, parse_family_options, run_family_check
     from harness.port import load_port
     from harness.port_loading import PortError
-    from harness.storage import write_json
 
     try:
         if args.config is not None:
@@ -357,9 +348,18 @@ def _check_family(args: argparse.Namespace) -> int:
         port = load_port(args.port, adapter=args.adapter, method=args.method, timeout=args.timeout)
     except (ValueError, PortError) as exc:
         raise UsageError(str(exc)) from None
-    report = run_family_check(port, options)
-    report.command = _command_line(args)
+    return _answer(run_family_check(port, options), args)
+
+
+def _answer(report, args: argparse.Namespace, *, command: str | None = None, expected: str | None = None) -> int:
+    """Print a check's answer (then ``expected``, a case file's line; JSON with ``--json``): the exit code of its verdict."""
+    from harness.check_output import render
+    from harness.storage import write_json
+
+    report.command = command or _command_line(args)
     print(render(report))
+    if expected is not None:
+        print(expected)
     if args.json is not None:
         write_json(report.to_json(), args.json)
     return {"match": EXIT_OK, "mismatch": EXIT_DRIFT}.get(report.verdict, EXIT_ERROR)
@@ -390,23 +390,18 @@ def _command_line(args: argparse.Namespace) -> str:
 
 def _check_case_file(args: argparse.Namespace) -> int:
     from harness.case_files import load_case_file, run_case_file
-    from harness.check_output import render
     from harness.port_loading import PortError
-    from harness.storage import write_json
 
     try:
         case = load_case_file(Path(args.port))
         report = run_case_file(case, replay=tuple(args.replay))
     except (ValueError, PortError) as exc:
         raise UsageError(str(exc)) from None
-    report.command = case.command()
-    print(render(report))
+    expected = None
     if case.expected_verdict is not None:
         agrees = report.verdict == case.expected_verdict and tuple(report.flags) == case.expected_flags
-        print(f"  expected: {case.expected_verdict} {list(case.expected_flags)} -> {'as expected' if agrees else 'NOT as expected'}")
-    if args.json is not None:
-        write_json(report.to_json(), args.json)
-    return {"match": EXIT_OK, "mismatch": EXIT_DRIFT}.get(report.verdict, EXIT_ERROR)
+        expected = f"  expected: {case.expected_verdict} {list(case.expected_flags)} -> {'as expected' if agrees else 'NOT as expected'}"
+    return _answer(report, args, command=case.command(), expected=expected)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

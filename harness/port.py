@@ -187,6 +187,14 @@ def function_port(name: str, fn: Callable, guard: PortGuard | None = None) -> Po
                 notes=["stateful carry (a function port has no memory between calls; use a class port)"])
 
 
+def _fresh_instance(cls: type, data: CaseData, config: Mapping[str, Any], guard: PortGuard) -> Any:
+    """``cls(weights, config)`` on copies, with ``reset_states()`` when it has one: a new layer per example."""
+    instance = guard.call(cls, [w.copy() for w in data.weights], dict(config), arg_names=("weights", "config"))
+    if hasattr(instance, "reset_states"):
+        guard.call(instance.reset_states)
+    return instance
+
+
 def class_port(name: str, cls: type, guard: PortGuard | None = None) -> Port:
     call = getattr(cls, "__call__", None)
     if call is None:
@@ -196,9 +204,7 @@ def class_port(name: str, cls: type, guard: PortGuard | None = None) -> Port:
 
     def run(data: CaseData, config: Mapping[str, Any]) -> dict[str, NamedTensor]:
         spec = data.spec.layer
-        instance = guard.call(cls, [w.copy() for w in data.weights], dict(config), arg_names=("weights", "config"))
-        if hasattr(instance, "reset_states"):
-            guard.call(instance.reset_states)
+        instance = _fresh_instance(cls, data, config, guard)
         chunks = []
         for k, (a, b) in enumerate(data.chunk_bounds()):
             value = guard.call(instance, data.x[:, a:b].copy(), arg_names=("x",),
@@ -261,9 +267,7 @@ def stepper_port(name: str, cls: type, method: str, guard: PortGuard | None = No
 
     def run(data: CaseData, config: Mapping[str, Any]) -> dict[str, NamedTensor]:
         spec = data.spec.layer
-        instance = guard.call(cls, [w.copy() for w in data.weights], dict(config), arg_names=("weights", "config"))
-        if hasattr(instance, "reset_states"):
-            guard.call(instance.reset_states)
+        instance = _fresh_instance(cls, data, config, guard)
         fn = getattr(instance, method)
         outputs = []
         for a, b in data.chunk_bounds():

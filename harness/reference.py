@@ -18,17 +18,7 @@ def run_reference(
     data: CaseData, *, conventions: Conventions = KERAS, dtype: type = np.float64
 ) -> dict[str, NamedTensor]:
     """The reference's return for ``data``, chunk by chunk for stateful cases."""
-    spec = data.spec.layer
-    layer = StatefulSequence(spec.kind, data.weights, spec.to_keras_config(), conventions=conventions, dtype=dtype)
-    chunks = []
-    for k, (a, b) in enumerate(data.chunk_bounds()):
-        trace = layer(
-            data.x[:, a:b],
-            mask=None if data.mask is None else data.mask[:, a:b],
-            initial_state=data.initial_state if k == 0 else None,
-        )
-        chunks.append(name_return(trace.layer_return(), spec, start=a, stop=b))
-    return concat_chunks(chunks)
+    return run_reference_and_trace(data, conventions=conventions, dtype=dtype)[0]
 
 
 def run_reference_trace(

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from harness.case import CaseSpec
 from harness.compare import records_frame
 from harness.generate import draw_examples
 from harness.parity import CaseOutcome, check_case

@@ -48,7 +48,7 @@ import numpy as np
 from reference_cells import activations
 from reference_cells.conventions import KERAS, LSTM_GATE_ORDER, Conventions
 from reference_cells.gates import bias_scale, split_gates
-from reference_cells.layer_config import LayerOptions, activation_name
+from reference_cells.layer_config import LayerOptions
 from reference_cells.sequence import SequenceTrace, StatefulSequence, _drive
 
 GATE_ORDER = LSTM_GATE_ORDER

@@ -15,7 +15,7 @@ from harness.cli import main
 from harness.compare import compare, summarize
 from harness.known_behaviours import BEHAVIOURS, explain_drift, explain_error
 from harness.reference import run_reference
-from harness.reporting.matrix import MatrixRun, matrix_frame, matrix_html, run_targets, write_matrix
+from harness.reporting.matrix import matrix_frame, matrix_html, run_targets, write_matrix
 from harness.spec import LayerSpec
 from harness.tolerance import measure_floor
 from reference_cells import Conventions

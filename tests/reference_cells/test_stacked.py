@@ -254,7 +254,7 @@ def test_three_layer_gru_stack(data: st.DataObject) -> None:
     """3 GRU layers; go_backwards drawn per layer: the mask passed on is never reversed (Keras)."""
     keras = import_keras()
     batch, steps = data.draw(st.integers(1, 3), label="batch"), data.draw(st.integers(1, 8), label="timesteps")
-    layers, kinds = [], []
+    layers = []
     for i in range(3):
         layers.append(
             keras.layers.GRU(
