@@ -40,7 +40,7 @@ CELLS = ("SimpleRNN", "LSTM", "GRU")
 
 
 def _options(per_cell: int, seed: int, **changes):
-    from harness.sweep import SweepOptions
+    from harness.sweep.run import SweepOptions
 
     base = SweepOptions(cells=CELLS, examples=per_cell, seed=seed, max_timesteps=64, max_batch=8, max_units=64)
     return dataclasses.replace(base, **changes)
@@ -48,8 +48,8 @@ def _options(per_cell: int, seed: int, **changes):
 
 def naive(cases) -> float:
     """Seconds for a fresh model and predict() per case, plus the float64 reference."""
-    from harness.keras_env import import_keras
-    from harness.reference import run_reference
+    from harness.target.keras_env import import_keras
+    from harness.oracle.reference import run_reference
 
     keras = import_keras()
     start = time.perf_counter()
@@ -66,13 +66,13 @@ def naive(cases) -> float:
 
 
 def sweep(options):
-    from harness.sweep import run_sweep
+    from harness.sweep.run import run_sweep
 
     return run_sweep(options, progress=False)
 
 
 def _same_records(a, b) -> bool:
-    from harness.compare import records_frame
+    from harness.oracle.compare import records_frame
 
     return records_frame([r for o in a.outcomes for r in o.records]).to_csv(float_format="%.6g") == records_frame(
         [r for o in b.outcomes for r in o.records]).to_csv(float_format="%.6g")
@@ -92,7 +92,7 @@ def diagnosis_seconds() -> dict:
 
 
 def large_shape() -> dict:
-    from harness.keras_env import import_keras, import_tensorflow
+    from harness.target.keras_env import import_keras, import_tensorflow
     from reference_cells import run_sequence
 
     keras, tf = import_keras(), import_tensorflow()
@@ -122,7 +122,7 @@ def memory_child(per_cell: int, seed: int) -> None:
     """Run in a child process: a long sweep, printing JSON lines of (cases, RSS MiB)."""
     import resource
 
-    from harness.sweep import run_sweep
+    from harness.sweep.run import run_sweep
 
     def rss_mib() -> float:
         with open("/proc/self/status") as status:
@@ -141,7 +141,7 @@ def memory_child(per_cell: int, seed: int) -> None:
 
     import tempfile
 
-    from harness.sweep import RecordStream
+    from harness.sweep.run import RecordStream
 
     options = _options(per_cell, seed, max_timesteps=24, max_units=32)
     start = time.perf_counter()
@@ -184,8 +184,8 @@ def main() -> None:
     if args.memory_child is not None:
         memory_child(args.memory_child, args.seed)
         return
-    from harness.storage import provenance, write_json
-    from harness.sweep import draw_cases
+    from harness.sweep.storage import provenance, write_json
+    from harness.sweep.run import draw_cases
 
     load_before = os.getloadavg()
     options = _options(args.per_cell, args.seed)

@@ -7,7 +7,7 @@ Three ``rnn-parity sweep`` runs (each as a user would run it, records streamed t
   T <= 64, every option, recurrent gains up to 5 (chaotic), inputs up to 10 sigma
   (saturating every gate activation);
 - ``long``: the same cells and draws with T from 200 to 1,000 (default 334 per cell);
-- ``family``: Bidirectional, StackedRNN, ConvLSTM1D/2D/3D (default 200 per kind).
+- ``composite``: Bidirectional, StackedRNN, ConvLSTM1D/2D/3D (default 200 per kind).
 
 A correct port (Keras itself) must never drift: chaotic cases must come out as
 ill-conditioned with their amplification. Prints a table, writes
@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 CELLS = "SimpleRNN,LSTM,GRU"
-FAMILY = "Bidirectional,StackedRNN,ConvLSTM1D,ConvLSTM2D,ConvLSTM3D"
+COMPOSITE = "Bidirectional,StackedRNN,ConvLSTM1D,ConvLSTM2D,ConvLSTM3D"
 GAINS = "0.5,1,1.5,3,5"
 SCALES = "0.3,1,3,10"
 
@@ -37,7 +37,7 @@ def parts(args: argparse.Namespace) -> dict[str, list[str]]:
         "short": ["--cells", CELLS, "--examples", str(args.short), "--max-timesteps", "64", *drawn, *common],
         "long": ["--cells", CELLS, "--examples", str(args.long), "--min-timesteps", "200", "--max-timesteps", "1000",
                  *drawn, *common],
-        "family": ["--cells", FAMILY, "--examples", str(args.family), *common],
+        "composite": ["--cells", COMPOSITE, "--examples", str(args.composite), *common],
     }
 
 
@@ -70,12 +70,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short", type=int, default=3000, help="cases per cell with T <= 64")
     parser.add_argument("--long", type=int, default=334, help="cases per cell with T in [200, 1000]")
-    parser.add_argument("--family", type=int, default=200, help="cases per family layer kind")
+    parser.add_argument("--composite", type=int, default=200, help="cases per composite layer kind")
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("trust-out"))
     args = parser.parse_args()
-    from harness.storage import provenance, write_json
+    from harness.sweep.storage import provenance, write_json
 
     seconds, codes = {}, {}
     for name, argv in parts(args).items():

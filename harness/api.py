@@ -13,15 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.check import CheckOptions, CheckReport, parse_layer_options, run_check
-from harness.check_output import render
-from harness.port import Port, load_port, wrap_port
-from harness.family import FamilyRunner
-from harness.family_check import CHECK_FAMILY_KINDS, FamilyCheckOptions, run_family_check
-from harness.runner import KerasRunner
+from harness.check.check import CheckOptions, CheckReport, run_check
+from harness.check.output import render
+from harness.ports.loading import load_port
+from harness.ports.port import Port, wrap_port
+from harness.target.runner import KerasRunner
 
 _RUNNERS: dict[str, KerasRunner] = {}
-_FAMILY_RUNNERS: dict[str, FamilyRunner] = {}
 
 
 def _shared_runner() -> KerasRunner:
@@ -31,33 +29,27 @@ def _shared_runner() -> KerasRunner:
     return _RUNNERS["default"]
 
 
-def _shared_family_runner() -> FamilyRunner:
-    if "default" not in _FAMILY_RUNNERS:
-        _FAMILY_RUNNERS["default"] = FamilyRunner()
-    return _FAMILY_RUNNERS["default"]
-
-
 def check_port(
     port: Any,
     *,
     layer: str,
     examples: int = 10,
     seed: int = 0,
-    max_timesteps: int = 32,
+    max_timesteps: int | None = None,
     adapter: str = "auto",
     method: str = "step",
     timeout: float = 60.0,
-    runner: KerasRunner | FamilyRunner | None = None,
+    runner: KerasRunner | None = None,
     **options: Any,
 ) -> CheckReport:
     """Run the port check and return the report (no assertion).
 
     ``port`` is a callable or class, or a ``"file.py:name"`` / ``"module:name"``
-    string; ``timeout`` bounds every call into the port (seconds); ``options`` fix LayerSpec/CaseSpec fields (``units=32``,
-    ``recurrent_activation="hard_sigmoid"``, ``mask="none"``...). For ``layer`` one of
-    Bidirectional, StackedRNN, ConvLSTM1D/2D/3D the options are
-    :data:`harness.family_check.OPTIONS` (``inner="LSTM"``, ``merge_mode="sum"``,
-    ``filters=4``...) and ``runner`` is a :class:`~harness.family.FamilyRunner`.
+    string; ``timeout`` bounds every call into the port (seconds); ``options`` fix
+    what the check would otherwise draw (:func:`harness.check.check.option_names`):
+    ``units=32``, ``recurrent_activation="hard_sigmoid"``, ``mask="none"``... and
+    for composite layers ``inner="LSTM"``, ``merge_mode="sum"``, ``cells="LSTM,GRU"``,
+    ``filters=4``...
     """
     if isinstance(port, Port):
         wrapped = port
@@ -65,18 +57,12 @@ def check_port(
         wrapped = load_port(port, adapter=adapter, method=method, timeout=timeout)
     else:
         wrapped = wrap_port(port, adapter=adapter, method=method, timeout=timeout)
-    if layer in CHECK_FAMILY_KINDS:
-        fixed = {("units" if k == "filters" else k): v for k, v in options.items()}
-        family_options = FamilyCheckOptions(kind=layer, fixed=fixed, examples=examples, seed=seed,
-                                            max_timesteps=max_timesteps)
-        if isinstance(fixed.get("cells"), str):
-            fixed["cells"] = [c.strip() for c in fixed["cells"].split(",") if c.strip()]
-        if runner is not None and not isinstance(runner, FamilyRunner):
-            raise ValueError(f"runner: a {layer} port runs on a harness.family.FamilyRunner, not {type(runner).__name__}")
-        return run_family_check(wrapped, family_options, runner=runner or _shared_family_runner())
-    fixed = parse_layer_options(layer, [], None)
-    fixed.update(options)
+    fixed = {("units" if k == "filters" else k): v for k, v in options.items()}
+    if isinstance(fixed.get("cells"), str):
+        fixed["cells"] = [c.strip() for c in fixed["cells"].split(",") if c.strip()]
     check_options = CheckOptions(kind=layer, fixed=fixed, examples=examples, seed=seed, max_timesteps=max_timesteps)
+    if runner is not None and not isinstance(runner, KerasRunner):
+        raise ValueError(f"runner: expected a harness.target.runner.KerasRunner, not {type(runner).__name__}")
     return run_check(wrapped, check_options, runner=runner or _shared_runner())
 
 

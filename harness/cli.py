@@ -1,7 +1,8 @@
 """``rnn-parity``: the command line.
 
 Exit codes: 0 everything agreed, 1 a case drifted, 2 a usage or setup error
-(one line on stderr; ``--debug`` shows the traceback).
+(one line on stderr; ``--debug`` shows the traceback). Every error the harness
+raises on purpose is a :class:`harness.errors.RnnParityError`.
 """
 
 from __future__ import annotations
@@ -11,11 +12,9 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from harness.errors import SetupError, UsageError
+
 EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
-
-
-class UsageError(ValueError):
-    """Bad command-line input; the message is shown as one line."""
 
 
 def _cells(text: str) -> tuple[str, ...]:
@@ -42,7 +41,7 @@ def _seconds(text: str) -> float:
 
 
 def _shard(text: str) -> tuple[int, int]:
-    from harness.shard import parse_shard
+    from harness.sweep.shard import parse_shard
 
     try:
         return parse_shard(text)
@@ -58,7 +57,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_target(sub: argparse.ArgumentParser) -> None:
-    from harness.targets import DEFAULT, NAMES
+    from harness.target.targets import DEFAULT, NAMES
 
     sub.add_argument("--target", "--backend", dest="target", choices=NAMES, default=DEFAULT,
                      help="which Keras runs the layers: Keras 3 on tensorflow (default), jax or torch, or keras2 "
@@ -107,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--config", type=Path, default=None, help="a layer config (JSON, as layer.get_config() returns)")
     check.add_argument("--examples", type=int, default=10, help="examples to run (default 10)")
     check.add_argument("--seed", type=int, default=0)
-    check.add_argument("--max-timesteps", type=int, default=32, help="longest sequence drawn (default 32)")
+    check.add_argument("--max-timesteps", type=int, default=None,
+                       help="longest sequence drawn (default 32; Bidirectional/StackedRNN/ConvLSTM 24)")
     check.add_argument("--adapter", default="auto", choices=("auto", "function", "class", "step", "stepper", "subprocess"))
     check.add_argument("--method", default="step", help="the per-timestep method of a --adapter stepper port")
     check.add_argument("--port-accepts", default="", help="subprocess ports: comma-separated features, e.g. mask,initial_state")
@@ -183,7 +183,7 @@ def _print_table(rows: list[dict], file=None) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from harness.sweep import RecordStream, SweepOptions, run_sweep
+    from harness.sweep.run import RecordStream, SweepOptions, run_sweep
 
     try:
         drawn = {name: getattr(args, name) for name in ("recurrent_gains", "input_scales") if getattr(args, name)}
@@ -208,15 +208,15 @@ def _finish_sweep(result, out: Path | None, *, seed: int, stream=None) -> int:
     """Print failures and the summary, write the outputs; the exit code of a sweep."""
     from collections import Counter
 
-    from harness.failure import failure_message
-    from harness.sweep import summary_rows, write_outputs
+    from harness.oracle.failure import failure_message
+    from harness.sweep.run import summary_rows, write_outputs
 
     for outcome in result.drifted + result.errors:
         print(failure_message(outcome.spec, outcome.result), end="\n\n")
     _print_table(summary_rows(result))
     labelled = Counter(o.result.behaviour for o in result.outcomes if o.result.behaviour)
     if labelled:
-        from harness.targets import active
+        from harness.target.targets import active
 
         print(f"\nknown {active().name} behaviours (not failures; see README 'Known differences'): "
               + ", ".join(f"{name} x{count}" for name, count in sorted(labelled.items())))
@@ -235,7 +235,7 @@ def _finish_sweep(result, out: Path | None, *, seed: int, stream=None) -> int:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from harness.shard import load_sweep
+    from harness.sweep.merge import load_sweep
 
     try:
         result = load_sweep(args.shards)
@@ -246,20 +246,17 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from harness.case import CaseSpec
-    from harness.compare import records_frame
-    from harness.failure import failure_message
-    from harness.parity import check_case
-    from harness.runner import KerasRunner
-
-    from harness.family import TOKEN_PREFIX, FamilyRunner, FamilySpec, check_family
+    from harness.layers.case import CaseSpec
+    from harness.oracle.compare import records_frame
+    from harness.oracle.failure import failure_message
+    from harness.sweep.parity import check_case
+    from harness.target.runner import KerasRunner
 
     try:
-        family = args.token.startswith(TOKEN_PREFIX)
-        spec = FamilySpec.from_token(args.token) if family else CaseSpec.from_token(args.token)
+        spec = CaseSpec.from_token(args.token)
     except (ValueError, TypeError) as exc:
         raise UsageError(f"token: {exc}") from None
-    outcome = check_family(spec, FamilyRunner()) if family else check_case(spec, KerasRunner())
+    outcome = check_case(spec, KerasRunner())
     result = outcome.result
     if outcome.records:
         frame = records_frame(outcome.records)
@@ -278,19 +275,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     import json
 
-    from harness.case import CaseSpec
-    from harness.check import CheckOptions, parse_layer_options, run_check
-    from harness.port import load_port
-    from harness.port_loading import PortError
+    from harness.check.check import CheckOptions, parse_options, run_check
+    from harness.layers.case import CaseSpec
+    from harness.ports.loading import load_port
 
     if args.port.endswith(".json") and args.layer is None:
         return _check_case_file(args)
     if args.layer is None:
         raise UsageError("--layer is required (or pass a case file: rnn-parity check cases/NAME.json)")
-    from harness.family_check import CHECK_FAMILY_KINDS
-
-    if args.layer in CHECK_FAMILY_KINDS:
-        return _check_family(args)
     try:
         config = None
         if args.config is not None:
@@ -305,7 +297,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 config = config["config"]  # a serialized layer {"class_name": ..., "config": {...}}
             if not isinstance(config, dict):
                 raise UsageError(f"--config {args.config}: expected a JSON object (a layer config)")
-        fixed = parse_layer_options(args.layer, args.set, config)
+        fixed = parse_options(args.layer, args.set, config)
         fixed.update(_sizes(args))
         options = CheckOptions(kind=args.layer, fixed=fixed, examples=args.examples, seed=args.seed,
                                max_timesteps=args.max_timesteps, replay=tuple(args.replay))
@@ -313,7 +305,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             CaseSpec.from_token(token)  # validate early: one line, not a traceback
         accepts = tuple(a.strip() for a in args.port_accepts.split(",") if a.strip())
         port = load_port(args.port, adapter=args.adapter, method=args.method, timeout=args.timeout, accepts=accepts)
-    except (ValueError, PortError) as exc:
+    except ValueError as exc:  # UsageError and PortError are ValueErrors too
         raise UsageError(str(exc)) from None
     return _answer(run_check(port, options), args)
 
@@ -327,34 +319,10 @@ def _sizes(args: argparse.Namespace) -> dict[str, int]:
     return sizes
 
 
-def _check_family(args: argparse.Namespace) -> int:
-    """``check --layer Bidirectional|StackedRNN|ConvLSTM1D|2D|3D``: see harness/family_check.py."""
-    from harness.family import FamilySpec
-    from harness.family_check import FamilyCheckOptions, parse_family_options, run_family_check
-    from harness.port import load_port
-    from harness.port_loading import PortError
-
-    try:
-        if args.config is not None:
-            raise UsageError(f"--config is for SimpleRNN/LSTM/GRU; fix {args.layer} options with --set (e.g. --set inner=LSTM)")
-        if args.adapter not in ("auto", "function", "class"):
-            raise UsageError(f"--adapter {args.adapter}: a {args.layer} port is a function or a class")
-        fixed = parse_family_options(args.layer, args.set)
-        fixed.update(_sizes(args))
-        options = FamilyCheckOptions(kind=args.layer, fixed=fixed, examples=args.examples, seed=args.seed,
-                                     max_timesteps=args.max_timesteps, replay=tuple(args.replay))
-        for token in options.replay:
-            FamilySpec.from_token(token)  # validate early: one line, not a traceback
-        port = load_port(args.port, adapter=args.adapter, method=args.method, timeout=args.timeout)
-    except (ValueError, PortError) as exc:
-        raise UsageError(str(exc)) from None
-    return _answer(run_family_check(port, options), args)
-
-
 def _answer(report, args: argparse.Namespace, *, command: str | None = None, expected: str | None = None) -> int:
     """Print a check's answer (then ``expected``, a case file's line; JSON with ``--json``): the exit code of its verdict."""
-    from harness.check_output import render
-    from harness.storage import write_json
+    from harness.check.output import render
+    from harness.sweep.storage import write_json
 
     report.command = command or _command_line(args)
     print(render(report))
@@ -389,8 +357,8 @@ def _command_line(args: argparse.Namespace) -> str:
 
 
 def _check_case_file(args: argparse.Namespace) -> int:
-    from harness.case_files import load_case_file, run_case_file
-    from harness.port_loading import PortError
+    from harness.check.case_files import load_case_file, run_case_file
+    from harness.errors import PortError
 
     try:
         case = load_case_file(Path(args.port))
@@ -406,7 +374,7 @@ def _check_case_file(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     if args.compare:
-        from harness.reporting.compare import compare_runs, has_regressions
+        from harness.reporting.diff import compare_runs, has_regressions
 
         try:
             print(compare_runs(*args.compare))
@@ -414,15 +382,15 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise UsageError(f"--compare: {exc}") from None
         return EXIT_DRIFT if has_regressions(*args.compare) else EXIT_OK
 
-    from harness.case_files import CASES_DIR
+    from harness.check.case_files import CASES_DIR
     from harness.reporting.collect import collect
     from harness.reporting.runs import write_report
-    from harness.sweep import SweepOptions
+    from harness.sweep.run import SweepOptions
 
     merged = None
     try:
         if args.merge:
-            from harness.shard import load_sweep
+            from harness.sweep.merge import load_sweep
 
             merged = load_sweep(args.merge)
             options = merged.options
@@ -465,7 +433,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _resolve_targets(names: tuple[str, ...] | None) -> tuple[str, ...]:
-    from harness import targets
+    from harness.target import targets
 
     if names is None or names == ("all",):
         return targets.NAMES if names == ("all",) else targets.available()
@@ -479,7 +447,7 @@ def _resolve_targets(names: tuple[str, ...] | None) -> tuple[str, ...]:
 
 def _run_matrix(args: argparse.Namespace, out: Path):
     from harness.reporting.matrix import run_targets, write_matrix
-    from harness.sweep import SweepOptions
+    from harness.sweep.run import SweepOptions
 
     try:
         SweepOptions(cells=args.cells, examples=args.examples, seed=args.seed, max_timesteps=args.max_timesteps)
@@ -513,10 +481,11 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 def cmd_check_model(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from harness.model_check import ModelError, check_model, render_model_report
-    from harness.port import load_port
-    from harness.port_loading import PortError
-    from harness.storage import write_json
+    from harness.check.model import check_model, render_model_report
+    from harness.errors import ModelError
+    from harness.ports.loading import load_port
+    from harness.errors import PortError
+    from harness.sweep.storage import write_json
 
     try:
         inputs = None
@@ -557,7 +526,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if getattr(args, "target", None) is not None:
-            from harness.targets import TargetError, use_target
+            from harness.target.targets import TargetError, use_target
 
             try:
                 use_target(args.target)  # before anything imports Keras: the backend is fixed at import
@@ -573,8 +542,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the one place that turns errors into one line
         if args.debug:
             raise
-        from harness.keras_env import SetupError
-
         if isinstance(exc, UsageError):
             print(f"rnn-parity: error: {exc}", file=sys.stderr)
         else:

@@ -257,7 +257,7 @@ def _single_cell_returns_bare(cell: Any, masked: bool, unroll: bool) -> bool:
     return False
 
 
-LayerSpec = tuple[str, Sequence[np.ndarray], Mapping[str, Any]]
+CellSpec = tuple[str, Sequence[np.ndarray], Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -285,7 +285,7 @@ def _sequence_output(ret: Any, return_state: bool, merge_mode: str | None = "con
 
 
 def run_layer_stack(
-    layers: Sequence[LayerSpec],
+    layers: Sequence[CellSpec],
     x: np.ndarray,
     mask: np.ndarray | None = None,
     *,

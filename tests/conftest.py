@@ -11,8 +11,8 @@ import os
 import pytest
 from hypothesis import settings
 
-from harness.keras_env import quiet_environment
-from harness.profiles import DEFAULT_PROFILE, register_profiles
+from harness.target.keras_env import quiet_environment
+from harness.layers.profiles import DEFAULT_PROFILE, register_profiles
 
 quiet_environment()
 register_profiles()
@@ -22,6 +22,6 @@ settings.load_profile(os.environ.get("RNN_PARITY_PROFILE", DEFAULT_PROFILE))
 @pytest.fixture(scope="session")
 def keras_runner():
     """One runner for the whole session, so layers and traces are reused across tests."""
-    from harness.runner import KerasRunner
+    from harness.target.runner import KerasRunner
 
     return KerasRunner()

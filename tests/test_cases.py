@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.case_files import CASES_DIR, load_case_file, run_case_file
-from harness.catalogue import FLAGS
-from harness.check_output import render
+from harness.check.case_files import CASES_DIR, load_case_file, run_case_file
+from harness.check.catalogue import FLAGS
+from harness.check.output import render
 
 pytestmark = pytest.mark.keras
 

@@ -23,8 +23,8 @@ DEFAULT_OUT = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "kera
 
 
 def build(out: Path) -> Path:
-    from harness.keras_env import import_keras
-    from harness.targets import use_target
+    from harness.target.keras_env import import_keras
+    from harness.target.targets import use_target
 
     use_target("keras2")  # before the import: this process runs tf_keras
     keras = import_keras()

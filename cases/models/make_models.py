@@ -22,7 +22,7 @@ def _randomize(model, seed: int) -> None:
 
 
 def build(out: Path) -> list[Path]:
-    from harness.keras_env import import_keras
+    from harness.target.keras_env import import_keras
 
     keras = import_keras()
     out.mkdir(parents=True, exist_ok=True)

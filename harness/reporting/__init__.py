@@ -5,5 +5,5 @@
 * :mod:`~harness.reporting.plots`    - matplotlib figures (no display needed)
 * :mod:`~harness.reporting.render`   - index.html and summary.md
 * :mod:`~harness.reporting.runs`     - run directories, ``latest``, provenance
-* :mod:`~harness.reporting.compare`  - what changed between two runs
+* :mod:`~harness.reporting.diff`  - what changed between two runs
 """

@@ -3,7 +3,7 @@
 Tables (their columns are documented in ``reports/README.md``):
 
 * ``records`` - one row per case x tensor x timestep (the comparator's
-  :class:`~harness.compare.StepRecord` fields plus ``source``);
+  :class:`~harness.oracle.compare.StepRecord` fields plus ``source``);
 * ``cases``   - one row per case: result, option groups, growth pattern, the
   config columns, and the replay command;
 * ``ports``   - one row per case file in ``cases/``: verdict, flags,
@@ -20,14 +20,14 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from harness.case import CaseSpec
-from harness.case_columns import option_groups, spec_columns
-from harness.case_files import CaseFile, case_files, run_case_file
-from harness.check_output import render
-from harness.compare import StepRecord, records_frame
+from harness.layers.case import CaseSpec
+from harness.layers.columns import option_groups, spec_columns
+from harness.check.case_files import CaseFile, case_files, run_case_file
+from harness.check.output import render
+from harness.oracle.compare import StepRecord, records_frame
 from harness.reporting.patterns import growth_pattern
-from harness.runner import KerasRunner
-from harness.sweep import SweepOptions, SweepResult, run_sweep
+from harness.target.runner import KerasRunner
+from harness.sweep.run import SweepOptions, SweepResult, run_sweep
 
 SWEEP_SOURCE = "sweep"
 

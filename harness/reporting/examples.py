@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pandas as pd
 
 
 def _returns_sequences(row: pd.Series) -> bool:
-    """A cell case's ``layer.return_sequences``, or a family case's from its layer recipe."""
+    """The case's ``layer.return_sequences`` (every kind has the column)."""
     value: Any = row.get("layer.return_sequences")
-    if isinstance(value, bool) or (isinstance(value, (int, float)) and value in (0, 1)):
-        return bool(value)
-    config = row.get("layer.config")
-    if isinstance(config, str):
-        recipe = json.loads(config)
-        flags = recipe.get("inner_kwargs") or recipe.get("rnn_kwargs") or recipe.get("kwargs") or {}
-        return bool(flags.get("return_sequences"))
-    return False
+    return isinstance(value, (bool, int, float)) and value in (0, 1) and bool(value)
 
 
 def representative_example(cases: pd.DataFrame, source: str) -> str | None:

@@ -4,7 +4,7 @@ Keras fixes its backend when it is imported, so each target runs in its own
 subprocess (``python -m harness sweep --target T --out DIR/T``) with the same
 seed and options, hence the same cases. Their ``cases.csv`` files are read
 back, every case counted in each of its option groups
-(:func:`harness.case_columns.option_groups`), and reduced to one row per
+(:func:`harness.layers.columns.option_groups`), and reduced to one row per
 (target, cell, group):
 
 ``matrix.csv`` columns (long format, one row per target x cell x group):
@@ -37,8 +37,8 @@ from typing import Sequence
 
 import pandas as pd
 
-from harness import targets
-from harness.storage import atomic_write, write_csv
+from harness.target import targets
+from harness.sweep.storage import atomic_write, write_csv
 
 STATUS_COLUMNS = {"pass": "pass", "drift": "drift", "ill-conditioned": "ill", "explained": "explained",
                   "unsupported": "unsupported", "error": "error"}

@@ -17,7 +17,7 @@ from harness.reporting.collect import ReportData
 from harness.reporting.examples import representative_example
 from harness.reporting.plots import case_plot, sweep_heatmap
 from harness.reporting.render import summary_by, write_index_html, write_summary_md
-from harness.storage import git_commit, provenance, write_csv, write_json
+from harness.sweep.storage import git_commit, provenance, write_csv, write_json
 
 REPORTS_DIR = Path("reports")
 LATEST = "latest"

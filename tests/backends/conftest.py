@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import targets
+from harness.target import targets
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 import sys
 
-from harness import targets
-from harness.known_behaviours import BEHAVIOURS
+from harness.target import targets
+from harness.target.behaviours import BEHAVIOURS
 
 
 def _first_masked(layer, *, after_valid: bool = False, **kwargs):
     """The first seed whose mask has a row starting masked (or, ``after_valid``, a hole after a valid step)."""
     import numpy as np
 
-    from harness.case import CaseSpec
+    from harness.layers.case import CaseSpec
 
     for seed in range(200):
         spec = CaseSpec(layer=layer, seed=seed, mask="mixed", **kwargs)
@@ -33,26 +33,26 @@ def _first_masked(layer, *, after_valid: bool = False, **kwargs):
 
 def case_for(name: str):
     """A case on which ``name`` shows (masks at the start, h0 non-zero, knees of hard_sigmoid...)."""
-    from harness.case import CaseSpec
-    from harness.family import FamilySpec
-    from harness.spec import LayerSpec
+    from harness.layers.case import CaseSpec
+    from harness.layers.composite import FamilySpec
+    from harness.layers.cell import CellSpec
 
     if name == "jax-masked-output-is-state":
-        return _first_masked(LayerSpec(kind="GRU", units=3, features=2, return_sequences=True),
+        return _first_masked(CellSpec(kind="GRU", units=3, features=2, return_sequences=True),
                              batch=3, timesteps=6, initial_state=True)
     if name == "jax-unroll-ignores-zero-output-for-mask":
-        return _first_masked(LayerSpec(kind="LSTM", units=3, features=2, return_sequences=True, unroll=True,
+        return _first_masked(CellSpec(kind="LSTM", units=3, features=2, return_sequences=True, unroll=True,
                                        zero_output_for_mask=True), batch=3, timesteps=6, after_valid=True)
     if name == "keras2-hard-sigmoid":
-        return CaseSpec(layer=LayerSpec(kind="LSTM", units=4, features=3, recurrent_activation="hard_sigmoid",
+        return CaseSpec(layer=CellSpec(kind="LSTM", units=4, features=3, recurrent_activation="hard_sigmoid",
                                         return_sequences=True), batch=2, timesteps=10, input_scale=3.0, seed=4)
     if name == "keras2-missing-activation":
-        return CaseSpec(layer=LayerSpec(kind="SimpleRNN", units=3, features=2, activation="celu"), seed=1)
+        return CaseSpec(layer=CellSpec(kind="SimpleRNN", units=3, features=2, activation="celu"), seed=1)
     if name == "keras2-unroll-zero-output-last-crash":
-        return _first_masked(LayerSpec(kind="GRU", units=3, features=2, unroll=True, zero_output_for_mask=True),
+        return _first_masked(CellSpec(kind="GRU", units=3, features=2, unroll=True, zero_output_for_mask=True),
                              batch=3, timesteps=6)
     if name == "torch-unroll-mask-backwards-crash":
-        return _first_masked(LayerSpec(kind="GRU", units=3, features=2, return_sequences=True, unroll=True,
+        return _first_masked(CellSpec(kind="GRU", units=3, features=2, return_sequences=True, unroll=True,
                                        go_backwards=True), batch=3, timesteps=6)
     if name == "jax-convlstm-mask-broadcast":  # batch 3 == width 3: Keras runs, masking along width
         for seed in range(200):
@@ -76,9 +76,9 @@ def case_for(name: str):
 
 def probe(name: str, target: str) -> dict:
     targets.use_target(target)
-    from harness.family import FamilyRunner, FamilySpec, check_family
-    from harness.parity import check_case
-    from harness.runner import KerasRunner
+    from harness.layers.composite import FamilyRunner, FamilySpec, check_family
+    from harness.sweep.parity import check_case
+    from harness.target.runner import KerasRunner
 
     spec = case_for(name)
     outcome = check_family(spec, FamilyRunner()) if isinstance(spec, FamilySpec) else check_case(spec, KerasRunner())

@@ -17,7 +17,7 @@ def test_keras3_outputs_differ_from_keras2_and_check_model_says_so(tmp_path):
     need("keras2")
     h5, x_file, y_file = tmp_path / "k2.h5", tmp_path / "x.npy", tmp_path / "y2.npy"
     code = (f"import sys, json, numpy as np; sys.path.insert(0, {str(REPO / 'cases' / 'models')!r}); "
-            "from make_keras2_model import build; from harness.keras_env import import_keras; "
+            "from make_keras2_model import build; from harness.target.keras_env import import_keras; "
             f"build(__import__('pathlib').Path({str(h5)!r})); k = import_keras(); "
             f"m = k.models.load_model({str(h5)!r}, compile=False); "
             "x = np.random.default_rng(0).standard_normal((2, 12, 3)).astype('float32'); "
@@ -25,9 +25,9 @@ def test_keras3_outputs_differ_from_keras2_and_check_model_says_so(tmp_path):
             "print(json.dumps({'ok': True}))")
     assert run_json("-c", code)["ok"]
 
-    from harness.model_check import check_model, load_model
-    from harness.migration import load_keras2_h5
-    from harness.keras_env import import_keras
+    from harness.check.model import check_model, load_model
+    from harness.target.migration import load_keras2_h5
+    from harness.target.keras_env import import_keras
 
     x = np.load(x_file)
     model3 = load_keras2_h5(import_keras(), h5)

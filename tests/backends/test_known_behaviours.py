@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.known_behaviours import BEHAVIOURS
+from harness.target.behaviours import BEHAVIOURS
 
 from .conftest import need, run_json
 
@@ -34,8 +34,8 @@ def test_same_case_passes_on_tensorflow(name):
 def test_keras2_hard_sigmoid_values():
     """The formula itself, from tf_keras (Keras 2) and Keras 3, each in its own process."""
     need("keras2")
-    code = ("import json,sys; from harness.targets import use_target; use_target(sys.argv[1]); "
-            "from harness.keras_env import import_keras; k=import_keras(); "
+    code = ("import json,sys; from harness.target.targets import use_target; use_target(sys.argv[1]); "
+            "from harness.target.keras_env import import_keras; k=import_keras(); "
             "print(json.dumps([float(v) for v in k.activations.hard_sigmoid(k.backend.constant([-2.0,-1.0,1.0,2.0]) "
             "if hasattr(k.backend,'constant') else [-2.0,-1.0,1.0,2.0])]))")
     k2 = run_json("-c", code, "keras2")
@@ -47,11 +47,11 @@ def test_keras2_hard_sigmoid_values():
 
 def test_keras3_only_activations_are_exactly_those_tf_keras_lacks():
     need("keras2")
-    code = ("import json; from harness.targets import use_target; use_target('keras2'); "
-            "from harness.keras_env import import_keras; k = import_keras(); "
+    code = ("import json; from harness.target.targets import use_target; use_target('keras2'); "
+            "from harness.target.keras_env import import_keras; k = import_keras(); "
             "from reference_cells.activations import names, KERAS2_HARD_SIGMOID\n"
             "def ok(n):\n    try:\n        k.activations.get(n); return True\n    except Exception:\n        return False\n"
             "print(json.dumps(sorted(n for n in names() if n != KERAS2_HARD_SIGMOID and not ok(n))))")
-    from harness.known_behaviours import KERAS3_ONLY_ACTIVATIONS
+    from harness.target.behaviours import KERAS3_ONLY_ACTIVATIONS
 
     assert run_json("-c", code) == sorted(KERAS3_ONLY_ACTIVATIONS)

@@ -14,11 +14,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.case import GATES, CaseData, CaseSpec
-from harness.parity import check_data
-from harness.reference import run_reference
-from harness.spec import LayerSpec
-from harness.tolerance import ILL_CONDITIONED
+from harness.layers.case import GATES, CaseData, CaseSpec
+from harness.sweep.parity import check_data
+from tests.helpers import case_floor, reference_outputs
+from harness.layers.cell import CellSpec
+from harness.oracle.tolerance import ILL_CONDITIONED
 from reference_cells import Conventions
 
 UNITS, FEATURES, BATCH, STEPS = 64, 16, 4, 64
@@ -26,7 +26,7 @@ UNITS, FEATURES, BATCH, STEPS = 64, 16, 4, 64
 
 def _normal_case(kind: str, std: float, *, seed: int = 0, **layer_options) -> CaseData:
     """Every weight ~ N(0, std) (the setting the measurements above used), inputs ~ N(0, 1)."""
-    layer = LayerSpec(kind=kind, units=UNITS, features=FEATURES, return_sequences=True, **layer_options)
+    layer = CellSpec(kind=kind, units=UNITS, features=FEATURES, return_sequences=True, **layer_options)
     spec = CaseSpec(layer=layer, batch=BATCH, timesteps=STEPS, seed=seed)
     rng = np.random.default_rng(seed)
     g = GATES[kind]
@@ -61,7 +61,7 @@ def test_large_weights_are_never_a_false_alarm(keras_runner, kind):
 def test_sigmoid_for_hard_sigmoid_is_caught_at_t0(keras_runner):
     case = _normal_case("LSTM", 0.5, recurrent_activation="hard_sigmoid")
     wrong = Conventions(recurrent_activation="sigmoid")
-    gap_t0 = np.abs(run_reference(case, conventions=wrong)["output"].values[:, 0] - run_reference(case)["output"].values[:, 0]).max()
+    gap_t0 = np.abs(reference_outputs(case, conventions=wrong)["output"].values[:, 0] - reference_outputs(case)["output"].values[:, 0]).max()
     assert 1e-3 < gap_t0 < 1e-1  # the size the issue measured (~6e-3)
     outcome = check_data(case, keras_runner, conventions=wrong)
     assert outcome.result.status == "drift"

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from harness.failure import failure_message
-from harness.parity import check_case
-from harness.profiles import limits
-from harness.strategies import case_specs
+from harness.oracle.failure import failure_message
+from harness.sweep.parity import check_case
+from harness.layers.profiles import limits
+from harness.layers.strategies import case_specs
 
 CELLS = ("SimpleRNN", "LSTM", "GRU")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.keras_env import import_keras
+from harness.target.keras_env import import_keras
 from reference_cells import Conventions, StatefulSequence, run_sequence
 
 keras = import_keras()

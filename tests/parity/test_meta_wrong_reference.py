@@ -15,12 +15,11 @@ import pytest
 from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
-from harness.failure import failure_message
-from harness.parity import check_data
-from harness.profiles import limits
-from harness.reference import run_reference
-from harness.strategies import case_specs
-from harness.tolerance import measure_floor
+from harness.oracle.failure import failure_message
+from harness.sweep.parity import check_data
+from harness.layers.profiles import limits
+from tests.helpers import case_floor, reference_outputs
+from harness.layers.strategies import case_specs
 from reference_cells import Conventions
 
 #: (id, cell, conventions of the wrong reference, options that make the bug reachable)
@@ -57,9 +56,9 @@ def test_wrong_reference_is_caught(keras_runner, fault_id, cell, conventions, op
         label="case",
     )
     case = spec.build()
-    right = run_reference(case)
-    wrong = run_reference(case, conventions=conventions)
-    noise = measure_floor(case, right)
+    right = reference_outputs(case)
+    wrong = reference_outputs(case, conventions=conventions)
+    noise = case_floor(case)
     def visible(name: str) -> bool:
         with np.errstate(invalid="ignore", over="ignore"):
             gap = np.abs(wrong[name].values - right[name].values).max(axis=(0, 2))

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.keras_env import import_keras
+from harness.target.keras_env import import_keras
 from reference_cells import Conventions
 from reference_cells.bidirectional import run_bidirectional, split_bidirectional_config
 

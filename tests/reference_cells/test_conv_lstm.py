@@ -28,7 +28,7 @@ import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from harness.keras_env import import_keras
+from harness.target.keras_env import import_keras
 from reference_cells import Conventions, run_sequence
 from reference_cells.conv_lstm import StatefulConvLSTM, conv_nd, conv_output_shape, run_conv_lstm
 

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.keras_env import import_keras
+from harness.target.keras_env import import_keras
 from reference_cells.sequence import run_sequence
 from reference_cells.stacked import run_layer_stack, run_stacked_cells, split_stacked_weights
 

@@ -164,20 +164,15 @@ def test_same_seed_gives_byte_identical_record_files(tmp_path, capsys):
         assert (runs[0] / file).read_bytes() == (runs[1] / file).read_bytes(), file
 
 
-def test_representative_example_of_a_family_port_case():
-    """Family cases have no layer.return_sequences column: the recipe says whether they return sequences."""
-    import json as _json
-
+def test_representative_example_of_a_port_case():
+    """The example shown is the drifting one with the longest sequence returned per step."""
     import pandas as _pd
 
     from harness.reporting.examples import representative_example
 
-    def recipe(seq: bool) -> str:
-        return _json.dumps({"family": "ConvLSTM2D", "kwargs": {"return_sequences": seq}})
-
     cases = _pd.DataFrame([
-        {"source": "bi", "status": "drift", "case_id": "last-only", "timesteps": 20, "first_t": 19, "layer.config": recipe(False)},
-        {"source": "bi", "status": "drift", "case_id": "sequence", "timesteps": 8, "first_t": 0, "layer.config": recipe(True)},
-        {"source": "bi", "status": "pass", "case_id": "passing", "timesteps": 30, "first_t": None, "layer.config": recipe(True)},
+        {"source": "bi", "status": "drift", "case_id": "last-only", "timesteps": 20, "first_t": 19, "layer.return_sequences": False},
+        {"source": "bi", "status": "drift", "case_id": "sequence", "timesteps": 8, "first_t": 0, "layer.return_sequences": True},
+        {"source": "bi", "status": "pass", "case_id": "passing", "timesteps": 30, "first_t": None, "layer.return_sequences": True},
     ])
     assert representative_example(cases, "bi") == "sequence"

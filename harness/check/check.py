@@ -1,0 +1,380 @@
+"""``rnn-parity check``: run a port against Keras on many examples and name what it gets wrong.
+
+One loop for every layer kind (SimpleRNN/LSTM/GRU and the composites
+Bidirectional, StackedRNN, ConvLSTM1D/2D/3D). The harness chooses the
+examples: options the user fixes stay fixed, the rest are drawn; weights stay
+well-conditioned (recurrent gain <= 1, weight scale <= 1) so round-off cannot
+drown a cause, biases are never zero, some inputs reach the hard_sigmoid
+knees, and masks / initial states / stateful chunks are used whenever the
+port declares it accepts them. Each example: the port, Keras, the reference
+and its noise floor (:func:`run_example`); a mismatch is then diagnosed
+(:func:`harness.check.diagnosis.diagnose`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from hypothesis import strategies as st
+
+from harness.check.diagnosis import Diagnosis, Example, Finding, diagnose, evaluate
+from harness.errors import PortCallError
+from harness.layers.case import CaseSpec
+from harness.layers.cell import CellSpec
+from harness.layers.composite import COMPOSITE_KINDS, OPTIONS, check_layers, validate_options
+from harness.layers.generate import draw_examples
+from harness.layers.strategies import case_specs, check_chunks, layer_specs
+from harness.layers.tensors import concat_chunks
+from harness.oracle.compare import CaseResult, StepRecord, compare, error_result, summarize
+from harness.oracle.reference import layer_reference, run_reference
+from harness.oracle.references import flatten
+from harness.oracle.tolerance import noise_floor
+from harness.ports.guard import HUNG, first_non_finite
+from harness.ports.port import Port, comparable_spec
+from harness.target.behaviours import drop_known_crashes
+from harness.target.runner import KerasRunner
+from harness.target.targets import active
+from reference_cells.layer_config import CELL_KINDS
+
+KINDS = CELL_KINDS + COMPOSITE_KINDS
+#: Well-conditioned data for diagnosis (see the tolerance rule).
+CHECK_GAINS = (1.0, 0.5)
+CHECK_INPUT_SCALES = (1.0, 3.0)
+#: Composite layers: weights ~ N(0, scale^2 / fan_in) (a CaseSpec's kernel_scale).
+CHECK_WEIGHT_SCALES = (1.0, 0.5)
+_CELL_FIELDS = {f.name for f in dataclasses.fields(CellSpec)} - {"kind"}
+_CASE_FIELDS = {f.name for f in dataclasses.fields(CaseSpec)} - {"layer"}
+#: Data options a composite check may fix (``weight_scale`` is the composite name of kernel_scale).
+_COMPOSITE_DATA = ("batch", "timesteps", "mask", "initial_state", "chunks", "weight_scale", "seed")
+#: Default sizes for cells and for composites: (max_timesteps, max_batch, max_units).
+_LIMITS = {"cell": (32, 4, 16), "composite": (24, 3, 6)}
+
+
+def option_names(kind: str) -> tuple[str, ...]:
+    """What ``--set`` may fix for ``kind``."""
+    if kind in COMPOSITE_KINDS:
+        return (*OPTIONS[kind], *_COMPOSITE_DATA)
+    return tuple(sorted(_CELL_FIELDS | _CASE_FIELDS))
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    kind: str
+    fixed: Mapping[str, Any] = field(default_factory=dict)  # options the user fixed (see option_names)
+    examples: int = 10
+    seed: int = 0
+    max_timesteps: int | None = None  # None: 32 for cells, 24 for composites
+    max_batch: int | None = None
+    max_units: int | None = None
+    replay: tuple[str, ...] = ()  # case tokens: run exactly these examples instead of drawing
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"--layer {self.kind!r} is not one of {', '.join(KINDS)}")
+        if self.examples < 1:
+            raise ValueError(f"--examples must be >= 1, got {self.examples}")
+        defaults = _LIMITS["composite" if self.composite else "cell"]
+        for name, default in zip(("max_timesteps", "max_batch", "max_units"), defaults):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
+        known = option_names(self.kind)
+        unknown = sorted(set(self.fixed) - set(known))
+        if unknown:
+            raise ValueError(f"unknown option(s) for {self.kind}: {', '.join(unknown)}; expected some of "
+                             f"{', '.join(sorted(known))}")
+        fixed = dict(self.fixed)
+        if fixed.get("mask", "none") not in ("none", "mixed"):
+            raise ValueError(f"mask={fixed['mask']!r} is not one of none, mixed")
+        for name in ("batch", "timesteps", "chunks"):
+            value = fixed.get(name, 1)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.composite:
+            validate_options(self.kind, fixed)
+            scale = fixed.get("weight_scale", 1.0)
+            if not isinstance(scale, (int, float)) or isinstance(scale, bool) or scale <= 0:
+                raise ValueError(f"weight_scale must be a positive number, got {scale!r}")
+            if fixed.get("chunks", 1) > 1:
+                raise ValueError(f"chunks: {self.kind} ports are checked on one call per sequence "
+                                 "(stateful composite layers are not drawn)")
+            return
+        layer_fixed = {k: v for k, v in fixed.items() if k in _CELL_FIELDS}
+        probe = {"units": 1, "features": 1, **layer_fixed}
+        if self.kind != "SimpleRNN":
+            probe.setdefault("recurrent_activation", "sigmoid")
+        CellSpec(kind=self.kind, **probe)  # validates the fixed values early, naming the bad one
+
+    @property
+    def composite(self) -> bool:
+        return self.kind in COMPOSITE_KINDS
+
+
+@dataclass
+class ExampleOutcome:
+    spec: CaseSpec
+    result: CaseResult
+    records: list[StepRecord]
+
+
+@dataclass
+class CheckReport:
+    port: str
+    verdict: str
+    outcomes: list[ExampleOutcome]
+    diagnosis: Diagnosis | None = None
+    base_error: float = 0.0  # worst |port - keras| over the examples
+    not_exercised: list[str] = field(default_factory=list)
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)  # worth knowing, not errors (e.g. suppressed prints)
+    seconds: float = 0.0
+    diagnosis_seconds: float = 0.0
+
+    command: str = ""  # the command line that ran this check (for replay lines)
+
+    def replay_command(self, spec: CaseSpec) -> str:
+        base = self.command or f"rnn-parity check {self.port}"
+        return f"{base} --replay {spec.token()}"
+
+    @property
+    def first_divergence(self) -> dict | None:
+        drifted = [o.result for o in self.outcomes if o.result.status == "drift"]
+        if not drifted:
+            return None
+        first = min(drifted, key=lambda r: (r.first_t, r.first_tensor != "output"))
+        return {"t": first.first_t, "tensor": first.first_tensor, "error": first.first_err,
+                "tolerance": first.first_tolerance, "case_id": first.case_id}
+
+    @property
+    def errors(self) -> list[dict[str, str]]:
+        """Every example the port failed on, with its one-line reason."""
+        return [{"example": o.result.case_id, "reason": o.result.error or ""}
+                for o in self.outcomes if o.result.status == "error"]
+
+    @property
+    def flags(self) -> list[str]:
+        if self.verdict != "mismatch" or self.diagnosis is None:
+            return []
+        return self.diagnosis.flags()
+
+    def to_json(self) -> dict[str, Any]:
+        def finding(f: Finding, *, closest: bool = False) -> list[dict]:
+            return [
+                {"flag": p.flag if not closest else "unexplained",
+                 "detail": p.detail if not closest else f"closest candidate (does NOT explain the port): {p.detail}",
+                 "fix": p.fix, "residual": f.residual, "residual_over_tolerance": f.ratio}
+                for p in f.hypothesis.parts
+            ]
+
+        diagnosis: list[dict] = []
+        if self.verdict == "mismatch" and self.diagnosis is not None:
+            for f in self.diagnosis.explained:
+                diagnosis += finding(f)
+            for f in self.diagnosis.closest:
+                diagnosis += finding(f, closest=True)
+        first = self.first_divergence
+        return {
+            "verdict": self.verdict,
+            "flags": self.flags,
+            "diagnosis": diagnosis,
+            "ambiguous": bool(self.diagnosis and self.diagnosis.ambiguous),
+            "first_divergence": None if first is None else {"t": first["t"], "tensor": first["tensor"]},
+            "examples": len(self.outcomes),
+            "base_error": self.base_error,
+            "not_exercised": self.not_exercised,
+            "error": self.error,
+            "errors": self.errors,
+            "notes": self.notes,
+            "port": self.port,
+            "seconds": round(self.seconds, 3),
+            "diagnosis_seconds": round(self.diagnosis_seconds, 3),
+            "hypotheses_searched": self.diagnosis.searched if self.diagnosis else 0,
+        }
+
+
+#: Distinct layer configurations per check: each costs a Keras build and trace (~0.5 s),
+#: while more data per configuration is nearly free.
+CHECK_LAYERS = 4
+
+
+def draw_cases(port: Port, options: CheckOptions, *, seed: int, count: int) -> list[CaseSpec]:
+    """``count`` examples over at most :data:`CHECK_LAYERS` drawn layer configurations, without the
+    cases Keras on this target is known to fail on (:mod:`harness.target.behaviours`)."""
+    fixed = dict(options.fixed)
+    if not port.accepts_mask:
+        fixed["mask"] = "none"
+    if not port.accepts_initial_state:
+        fixed["initial_state"] = False
+    draw = _draw_composite if options.composite else _draw_cell
+    return drop_known_crashes(draw(port, options, fixed, seed=seed, count=count), active().name)
+
+
+def _draw_cell(port: Port, options: CheckOptions, fixed: dict[str, Any], *, seed: int, count: int) -> list[CaseSpec]:
+    layer_fixed = {k: v for k, v in fixed.items() if k in _CELL_FIELDS}
+    case_fixed = {k: v for k, v in fixed.items() if k not in _CELL_FIELDS}
+    check_chunks(case_fixed, layer_fixed, options.max_timesteps)
+    if not port.carries_state:
+        case_fixed["chunks"] = 1
+    layers = draw_examples(layer_specs(kinds=[options.kind], max_units=options.max_units, **layer_fixed),
+                           count=min(count, CHECK_LAYERS), seed=seed)
+    strategy = case_specs(
+        layers=st.sampled_from(layers),
+        max_timesteps=options.max_timesteps,
+        max_batch=options.max_batch,
+        recurrent_gains=CHECK_GAINS,
+        input_scales=CHECK_INPUT_SCALES,
+        **case_fixed,
+    )
+    return draw_examples(strategy, count=count, seed=seed)
+
+
+def _draw_composite(port: Port, options: CheckOptions, fixed: dict[str, Any], *, seed: int,
+                    count: int) -> list[CaseSpec]:
+    layers = draw_examples(check_layers(options.kind, fixed, options.max_units), count=min(count, CHECK_LAYERS),
+                           seed=seed)
+
+    def value(name: str, strategy: st.SearchStrategy) -> st.SearchStrategy:
+        return st.just(fixed[name]) if name in fixed else strategy
+
+    strategy = st.builds(
+        lambda layer, batch, timesteps, mask, scale, case_seed, initial_state: CaseSpec(
+            layer=layer, batch=batch, timesteps=timesteps, mask=mask, kernel_scale=scale, seed=case_seed,
+            initial_state=initial_state),
+        st.sampled_from(layers),
+        value("batch", st.integers(1, options.max_batch)),
+        value("timesteps", st.integers(min(4, options.max_timesteps), options.max_timesteps)),
+        value("mask", st.sampled_from(["mixed", "none"])),
+        value("weight_scale", st.sampled_from(CHECK_WEIGHT_SCALES)),
+        st.integers(0, 2**32 - 1),
+        value("initial_state", st.booleans()),
+    )
+    return draw_examples(strategy, count=count, seed=seed)
+
+
+def run_example(port: Port, spec: CaseSpec, runner: KerasRunner) -> tuple[ExampleOutcome, Example | None]:
+    """The port, Keras, the reference and its noise floor on one example."""
+    case_id, kind = spec.case_id(), spec.kind
+    try:
+        compared = dataclasses.replace(spec, layer=comparable_spec(port, spec.layer))
+        data = runner.data(compared)
+        layer = runner.layer(data)
+        ref = layer_reference(data, layer)
+        calls = runner.run_raw(data)
+    except (ValueError, PortCallError) as exc:  # a spec the harness or Keras cannot run
+        return ExampleOutcome(spec, error_result(case_id, kind, str(exc)), []), None
+    keras_out = concat_chunks([ref.named(returned, start=a, stop=b).values() for a, b, returned in calls])
+    shapes = [(a, b, [tuple(v.shape) for v in flatten(returned)]) for a, b, returned in calls]
+    asked = dataclasses.replace(data, spec=spec)  # what the port is asked (a stepper is compared on less)
+    try:
+        port_out = port.run(asked, runner.layer_config(asked), (ref, shapes))
+    except PortCallError as exc:
+        return ExampleOutcome(spec, error_result(case_id, kind, str(exc)), []), None
+    reference, trace = run_reference(ref, data)
+    noise = noise_floor(ref, data, reference, trace)
+    non_finite = first_non_finite(port_out, keras_out)
+    if non_finite:
+        return ExampleOutcome(spec, error_result(case_id, kind, non_finite), []), None
+    try:
+        records = compare(case_id, kind, port_out, keras_out, noise)
+    except ValueError as exc:
+        return ExampleOutcome(spec, error_result(case_id, kind, f"the port returned {exc}"), []), None
+    example_layer = None if isinstance(data.spec.layer, CellSpec) else layer
+    outcome = ExampleOutcome(spec, summarize(case_id, kind, records, noise), records)
+    return outcome, Example(data=data, port=port_out, noise=noise, layer=example_layer)
+
+
+def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None = None) -> CheckReport:
+    """Run ``port`` on ``options.examples`` drawn examples, then diagnose any mismatch."""
+    start = time.perf_counter()
+    runner = runner or KerasRunner()
+    if options.replay:
+        specs = [CaseSpec.from_token(token) for token in options.replay]
+    else:
+        specs = draw_cases(port, options, seed=options.seed, count=options.examples)
+    outcomes, examples = [], []
+    for spec in specs:
+        outcome, example = run_example(port, spec, runner)
+        outcomes.append(outcome)
+        if example is not None:
+            examples.append(example)
+
+    report = CheckReport(port=port.name, verdict="match", outcomes=outcomes, not_exercised=_not_exercised(port, specs))
+    errors = [o for o in outcomes if o.result.status == "error"]
+    report.base_error = max((o.result.worst_abs_err for o in outcomes if o.result.status != "error"), default=0.0)
+    if errors:
+        report.verdict = "error"
+        not_run = sum(o.result.error == HUNG for o in errors)
+        failed = len(errors) - not_run
+        report.error = (f"{errors[0].result.error} (example {errors[0].spec.case_id()}; {failed} of {len(outcomes)} "
+                        f"examples failed" + (f", {not_run} not run after the port hung" if not_run else "") + ")")
+    elif any(o.result.status == "drift" for o in outcomes):
+        report.verdict = "mismatch"
+        started = time.perf_counter()
+        report.diagnosis = diagnose(examples, with_mask=port.accepts_mask, with_initial_state=port.accepts_initial_state)
+        if report.diagnosis.ambiguous:
+            _disambiguate(report, port, options, runner)
+        report.diagnosis_seconds = time.perf_counter() - started
+    if port.guard.printed_lines:
+        report.notes.append(f"the port printed {port.guard.printed_lines} line(s) (suppressed)")
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _disambiguate(report: CheckReport, port: Port, options: CheckOptions, runner: KerasRunner) -> None:
+    """Several explanations fit equally: draw fresh inputs and keep those that still fit."""
+    assert report.diagnosis is not None
+    extra = draw_cases(port, options, seed=options.seed + 1_000_003, count=max(4, options.examples // 2))
+    fresh = [ex for spec in extra for _, ex in [run_example(port, spec, runner)] if ex is not None]
+    if not fresh:
+        return
+    kept = [f for f in (evaluate(f.hypothesis, fresh, precise=True) for f in report.diagnosis.explained) if f.ratio <= 1.0]
+    if kept:
+        names = {f.hypothesis.conventions.describe() for f in kept}
+        report.diagnosis.explained = [f for f in report.diagnosis.explained if f.hypothesis.conventions.describe() in names]
+        report.diagnosis.ambiguous = len(report.diagnosis.explained) > 1
+
+
+def _not_exercised(port: Port, specs: list[CaseSpec]) -> list[str]:
+    missing = []
+    if not port.accepts_mask:
+        missing.append("masks (the port has no `mask` parameter)")
+    if not port.accepts_initial_state:
+        missing.append("initial_state (the port has no `initial_state` parameter)")
+    if any(s.layer.stateful for s in specs) and not port.carries_state:
+        missing += port.notes
+    elif port.adapter in ("step", "stepper"):
+        missing += port.notes
+    return missing
+
+
+def parse_options(kind: str, pairs: list[str], config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``--set option=value`` (values are JSON, or bare strings) and ``--config FILE`` (a Keras
+    layer config, SimpleRNN/LSTM/GRU only) into the options a check fixes."""
+    known = option_names(kind)
+    fixed: dict[str, Any] = {}
+    if config:
+        if kind in COMPOSITE_KINDS:
+            raise ValueError(f"--config: a Keras config file fixes SimpleRNN/LSTM/GRU options; for {kind} use --set")
+        parsed = CellSpec.from_keras_config(kind, {**config, "units": config.get("units", 1)}, features=1)
+        fixed.update({k: v for k, v in parsed.to_dict().items() if k in config and k not in ("kind", "features")})
+        if "units" in config:
+            fixed["units"] = int(config["units"])
+    for pair in pairs:
+        key, sep, raw = (part.strip() for part in pair.partition("="))
+        if not sep:
+            raise ValueError(f"--set {pair!r}: expected option=value")
+        if key == "filters" and kind in COMPOSITE_KINDS:
+            key = "units"  # one name for the layer's width
+        if key not in known:
+            raise ValueError(f"--set {key}: unknown option for {kind}; expected one of {', '.join(sorted(known))}")
+        try:
+            value = json.loads(raw.lower() if raw.lower() in ("true", "false", "null") else raw)
+        except json.JSONDecodeError:
+            value = raw
+        if key == "cells" and isinstance(value, str):
+            value = [c.strip() for c in value.split(",") if c.strip()]
+        fixed[key] = value
+    return fixed

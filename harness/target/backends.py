@@ -1,0 +1,133 @@
+"""Compiling a layer call for the active target, and turning its results into NumPy.
+
+Tracing costs far more than running, so each runner compiles one call per
+signature and reuses it with new weights (``set_weights``). How to compile
+depends on the backend:
+
+* **tensorflow** and **keras2** (tf_keras): ``tf.function`` with an input
+  signature whose ``None`` dimensions (batch, time) stay dynamic, so one
+  trace serves every case of the signature.
+* **jax**: ``jax.jit`` over the layer's ``stateless_call``, with the
+  variables as *arguments*. Jitting ``layer(x)`` itself would bake the
+  weights in as constants at trace time, so later ``set_weights`` would be
+  silently ignored. JAX retraces per concrete shape; XLA's compile cache keeps
+  repeated shapes cheap. Non-trainable variables (a stateful layer's states)
+  are written back after the call, as Keras does eagerly.
+* **torch**: eager under ``torch.no_grad()``; ``torch.compile`` costs seconds
+  per shape, more than a whole case's eager run at these sizes.
+
+Every compiled call takes NumPy arrays and returns the layer's return with
+each tensor converted to a NumPy array (same nesting).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from harness.target import targets
+from harness.target.keras_env import import_keras
+
+#: split(args) -> (positional args, keyword args) of ``layer.__call__``.
+Split = Callable[[tuple], "tuple[tuple, dict]"]
+
+
+@dataclass(frozen=True)
+class ArgSpec:
+    """One compiled-call argument: shape (``None`` = dynamic) and NumPy dtype name."""
+
+    shape: tuple[int | None, ...]
+    dtype: str  # "float32" or "bool"
+
+
+def to_numpy(structure: Any) -> Any:
+    """Every tensor in a (nested list/tuple) return as a NumPy array."""
+    if isinstance(structure, (list, tuple)):
+        return [to_numpy(item) for item in structure]
+    if hasattr(structure, "detach"):  # torch.Tensor (possibly requiring grad)
+        return structure.detach().cpu().numpy()
+    return np.asarray(structure)
+
+
+def clear_session(keras: Any) -> None:
+    """Free Keras's global state and traces (tf_keras, the keras2 target, has no ``free_memory``)."""
+    try:
+        keras.backend.clear_session(free_memory=True)
+    except TypeError:
+        keras.backend.clear_session()
+
+
+def compile_layer_call(layer: Any, *, signature: Sequence[ArgSpec], split: Split) -> Callable[..., Any]:
+    """A callable ``(*numpy_args) -> numpy return`` running ``layer(*split(args))``."""
+    backend = targets.active().name
+    if backend in ("tensorflow", "keras2"):
+        return _tf_call(layer, signature, split)
+    if backend == "jax":
+        if _has_untracked_state(layer):
+            return _eager_call(layer, split)
+        return _jax_call(layer, split)
+    if backend == "torch":
+        return _eager_call(layer, split)
+    raise ValueError(f"no compile rule for target {backend!r}")  # pragma: no cover - TARGETS is closed
+
+
+def _tf_call(layer: Any, signature: Sequence[ArgSpec], split: Split) -> Callable[..., Any]:
+    import tensorflow as tf  # only reached on TF targets; keras_env has imported it quietly
+
+    def call(*args):
+        positional, keywords = split(args)
+        return layer(*positional, **keywords)
+
+    specs = [tf.TensorSpec(a.shape, getattr(tf, a.dtype)) for a in signature]
+    fn = tf.function(call, input_signature=specs, reduce_retracing=True)
+    return lambda *args: to_numpy(fn(*args))
+
+
+def _jax_call(layer: Any, split: Split) -> Callable[..., Any]:
+    import jax
+
+    def pure(trainable, non_trainable, *args):
+        positional, keywords = split(args)
+        return layer.stateless_call(trainable, non_trainable, *positional, **keywords)
+
+    jitted = jax.jit(pure)
+
+    def run(*args):
+        trainable = [v.value for v in layer.trainable_variables]
+        non_trainable = [v.value for v in layer.non_trainable_variables]
+        out, new_non_trainable = jitted(trainable, non_trainable, *args)
+        for variable, value in zip(layer.non_trainable_variables, new_non_trainable):
+            variable.assign(value)
+        return to_numpy(out)
+
+    return run
+
+
+def _has_untracked_state(layer: Any) -> bool:
+    """A stateful RNN keeps its states in variables Keras does not track
+    (``rnn.py`` ``_create_state_variables`` is ``no_automatic_dependency_tracking``),
+    so ``stateless_call`` can neither feed nor return them: jitted, the states
+    would be frozen at trace time. Such layers run eagerly."""
+    inner = [layer, getattr(layer, "forward_layer", None), getattr(layer, "backward_layer", None)]
+    return any(getattr(part, "stateful", False) for part in inner if part is not None)
+
+
+def _eager_call(layer: Any, split: Split) -> Callable[..., Any]:
+    keras = import_keras()
+    if targets.active().name == "torch":
+        import torch
+
+        no_grad = torch.no_grad
+    else:
+        no_grad = contextlib.nullcontext
+
+    def run(*args):
+        tensors = tuple(keras.ops.convert_to_tensor(a) for a in args)
+        positional, keywords = split(tensors)
+        with no_grad():
+            return to_numpy(layer(*positional, **keywords))
+
+    return run
