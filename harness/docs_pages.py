@@ -152,7 +152,7 @@ def stale_pages(*, docs: Path | None = None) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.docs_pages", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m harness.docs_pages", description="Rewrite (or --check) the generated docs pages.")
     parser.add_argument("--check", action="store_true", help="exit 1 if a generated page is stale; write nothing")
     args = parser.parse_args(argv)
     if args.check:
