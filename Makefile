@@ -41,6 +41,10 @@ trust: $(STAMP)  ## the zero-false-alarm run: ~11,000 correct cases (T up to 1,0
 sweep: $(STAMP)  ## the sweep alone, records in sweep-out/
 	$(BIN)/rnn-parity sweep --examples $(EXAMPLES) --seed $(SEED) --target $(BACKEND) --out sweep-out
 
+.PHONY: docs
+docs: $(STAMP)  ## regenerate docs/flags.md and docs/known-differences.md from the code's registries
+	$(BIN)/python -m harness.docs_pages
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
