@@ -377,7 +377,8 @@ def write_index_html(path: Path, *, run_id: str, provenance: dict[str, Any], cas
 
     # ---- header and "what to look at"
     versions = provenance.get("versions", {})
-    meta = [f"Keras {_esc(versions.get('keras'))} ({_esc(versions.get('backend'))})"]
+    meta = [f"Keras {_esc(versions.get('keras'), 'version unknown')}"
+            + ("" if _missing(versions.get("backend")) else f" ({html.escape(str(versions['backend']))})")]
     meta += [f"{label} {html.escape(str(versions[key]))}" for key, label in
              (("tensorflow", "TensorFlow"), ("numpy", "NumPy"), ("hypothesis", "Hypothesis"), ("python", "Python"))
              if not _missing(versions.get(key))]
@@ -415,6 +416,9 @@ def write_index_html(path: Path, *, run_id: str, provenance: dict[str, Any], cas
     if not ports.empty:
         as_expected = int(ports["agrees"].map(_yes).sum())
         text = f"Ports in <code>cases/</code>: {as_expected} of {len(ports)} got their expected answer"
+        unexpected = int(ports["expected_verdict"].map(_missing).sum())
+        if unexpected:
+            text += f" ({unexpected} without an expected answer in the case file)"
         if len(port_errors):
             expected_errors = port_errors[port_errors["agrees"].map(_yes)]
             if len(expected_errors) == len(port_errors):
