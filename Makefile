@@ -14,10 +14,17 @@ BACKEND ?= tensorflow
 # Also build the cross-target matrix into the report: e.g. TARGETS=all or TARGETS=tensorflow,jax
 TARGETS ?=
 
-.PHONY: report test test-backends sweep matrix test-thorough bench trust clean
+.PHONY: report report-check test test-backends sweep matrix test-thorough bench trust clean
 
 report: $(STAMP)  ## the main job: sweep + every case in cases/ -> reports/<run-id>/index.html, reports/latest
 	$(BIN)/rnn-parity report --examples $(EXAMPLES) --seed $(SEED) --target $(BACKEND) $(if $(TARGETS),--targets $(TARGETS))
+
+# report-check opens reports/latest/index.html in headless Chromium at 1280 px and fails (exit 1, one line per
+# problem) on console errors, images that do not load, horizontal overflow or placeholder text (nan, None,
+# undefined, NaN); it saves reports/<run>/screenshot.png. It needs Debian's Chromium, nothing is downloaded:
+#   apt-get update && apt-get install -y chromium
+report-check: $(STAMP)  ## check reports/latest/index.html in headless Chromium (run `make report` first)
+	$(BIN)/python -m harness.reporting.browser_check reports/latest/index.html
 
 test: $(STAMP)  ## the test suite, as CI runs it
 	RNN_PARITY_PROFILE=$(PROFILE) $(BIN)/python -m pytest -n $(WORKERS) -p no:cacheprovider

@@ -23,9 +23,12 @@ class _Links(HTMLParser):
         super().__init__()
         self.images: list[str] = []
         self.links: list[str] = []
+        self.ids: set[str] = set()
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
         if tag == "img":
             self.images.append(attrs["src"])
         if tag == "a" and "href" in attrs:
@@ -79,7 +82,10 @@ def test_every_image_the_page_shows_is_a_valid_png(report_run: Path):
         assert pixels.ndim == 3 and pixels.shape[0] > 100 and pixels.shape[1] > 100
         assert float(pixels[..., :3].std()) > 0.01, f"{src} is blank"
     for href in parser.links:
-        assert (run / href).is_file(), f"broken link {href}"
+        if href.startswith("#"):  # an in-page link: its section exists
+            assert href[1:] in parser.ids, f"link to no section {href}"
+        else:
+            assert (run / href).is_file(), f"broken link {href}"
 
 
 @pytest.mark.keras
