@@ -33,8 +33,10 @@ initial_state_shapes=None, cache=None) -> Artifact``
   weights, shapes and exporter then share one conversion (failures too).
 
 ``Artifact.run(x, mask=None, initial_state=None) -> list[np.ndarray]`` returns
-``[output, *states]`` (just ``[output]`` without ``return_state``); arrays that
-do not match the exported shapes raise ``ValueError``.
+``keras.tree.flatten`` of what the layer returns: ``[output, *states]`` (just
+``[output]`` without ``return_state``; RNN over stacked cells, whose states are
+nested, gives ``[output, h1, h2, c2, ...]``). Arrays that do not match the
+exported shapes raise ``ValueError``.
 
 Failures never show a traceback: :class:`ExportUnsupported` (the converter
 refuses, or the artifact holds ops the runtime cannot run: Flex ops,

@@ -29,7 +29,7 @@ from harness.exports.wrap import Signature, build_model, tensor_specs, zero_inpu
 
 FUSED_OPS = ("LSTM", "GRU", "RNN")
 LOOP_OPS = ("Loop", "Scan")
-_UNSUPPORTED = re.compile(r"(Unsupported ops: .*|Tensorflow op \[.*\] is not supported)")
+_UNSUPPORTED = (re.compile(r"Unsupported ops: .*"), re.compile(r"Tensorflow op \[.*\] is not supported"))
 
 
 def available() -> str | None:
@@ -56,9 +56,9 @@ def export(layer: Any, sig: Signature) -> Artifact:
         except Exception as exc:  # noqa: BLE001 - classified below, once the log is complete
             failure, blob = exc, b""
     text = log.text
-    unsupported = _UNSUPPORTED.search(text)
+    unsupported = _UNSUPPORTED[0].search(text) or _UNSUPPORTED[1].search(text)
     if unsupported:
-        raise ExportUnsupported(f"tf2onnx: {unsupported.group(1)}", log=text, exporter="onnx")
+        raise ExportUnsupported(f"tf2onnx: {unsupported.group(0)}", log=text, exporter="onnx")
     if failure is not None:
         raise ExportError(f"tf2onnx failed: {type(failure).__name__}: {one_line(failure)}",
                           log=_with(text, failure), exporter="onnx")

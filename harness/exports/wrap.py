@@ -5,7 +5,8 @@ The exported model's inputs are, in this order and with these names:
 ``with_mask``; it feeds the layer's ``mask=`` argument explicitly, because
 Keras drops an automatic mask when ``initial_state`` is passed), then
 ``state_0``, ``state_1``, ... float32 (the ``initial_state`` list). Its
-outputs are the layer's return, flattened: ``[output, *states]``.
+outputs are the layer's return, flattened with ``keras.tree.flatten``: ``[output, *states]``
+(RNN over stacked cells: ``[output, h1, h2, c2, ...]``).
 
 Shapes are static on purpose: a dynamic batch or time dimension leaves
 ``FlexTensorListReserve`` in a LiteRT model, which the runtime cannot run.
@@ -119,8 +120,9 @@ def build_model(layer: Any, sig: Signature) -> Any:
                   for i, s in enumerate(sig.initial_state_shapes)]
         inputs += states
         kwargs["initial_state"] = states
-    outputs = layer(x_in, **kwargs)
-    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    # Flat outputs: RNN over stacked cells returns nested states ([output, [h1], [h2, c2]]), which a
+    # SavedModel signature (the LiteRT path) refuses. The artifact returns keras.tree.flatten of the return.
+    outputs = keras.tree.flatten(layer(x_in, **kwargs))
     model = keras.Model(inputs, outputs, name="rnn_parity_export")
     model(zero_inputs(sig))  # the ONNX export refuses a model that was never called
     return model
