@@ -14,7 +14,7 @@ BACKEND ?= tensorflow
 # Also build the cross-target matrix into the report: e.g. TARGETS=all or TARGETS=tensorflow,jax
 TARGETS ?=
 
-.PHONY: report test test-backends sweep matrix test-thorough bench trust clean
+.PHONY: report test test-backends test-exports sweep matrix test-thorough bench trust clean
 
 report: $(STAMP)  ## the main job: sweep + every case in cases/ -> reports/<run-id>/index.html, reports/latest
 	$(BIN)/rnn-parity report --examples $(EXAMPLES) --seed $(SEED) --target $(BACKEND) $(if $(TARGETS),--targets $(TARGETS))
@@ -25,6 +25,10 @@ test: $(STAMP)  ## the test suite, as CI runs it
 test-backends: $(STAMP)  ## the `backends` group: JAX, PyTorch and Keras 2 (installs the extras first)
 	$(BIN)/python -m pip install --quiet -e '.[test,jax,torch,keras2]'
 	RNN_PARITY_PROFILE=$(PROFILE) $(BIN)/python -m pytest -n $(WORKERS) -m backends -p no:cacheprovider tests/backends
+
+test-exports: $(STAMP)  ## the `exports` group: real ONNX (tf2onnx) and LiteRT conversions (installs the extras first)
+	$(BIN)/python -m pip install --quiet -e '.[test,onnx,litert]'
+	RNN_PARITY_PROFILE=$(PROFILE) $(BIN)/python -m pytest -m exports -p no:cacheprovider tests/exports
 
 matrix: $(STAMP)  ## the same sweep on every installed target -> matrix-out/matrix.{csv,html}
 	$(BIN)/rnn-parity matrix --targets $(or $(TARGETS),all) --examples $(EXAMPLES) --seed $(SEED) --out matrix-out

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -150,7 +151,9 @@ def tensor_specs(sig: Signature) -> list[Any]:
 
 def layer_key(layer: Any) -> tuple[str, str]:
     """(config, weights digest) of a layer: its ``get_config()`` without the name, and a hash of its weights."""
-    config = dict(layer.get_config())
+    with warnings.catch_warnings():  # Keras warns when it serializes a lambda (it keeps its code: good for a key)
+        warnings.simplefilter("ignore")
+        config = dict(layer.get_config())
     config.pop("name", None)
     text = type(layer).__module__ + "." + type(layer).__qualname__ + json.dumps(config, sort_keys=True, default=repr)
     digest = hashlib.sha256()

@@ -21,13 +21,13 @@ def need_exporter(exporter: str) -> None:
     need(*{"onnx": ("tf2onnx", "onnx", "onnxruntime"), "litert": ("ai_edge_litert",)}[exporter])
 
 
-def make_layer(factory, features_shape=(F,), seed=0):
-    """``factory(keras.layers)`` built for ``(None, None, *features_shape)`` with random per-array weights."""
+def make_layer(factory, features_shape=(F,), seed=0, batch=None):
+    """``factory(keras.layers)`` built for ``(batch, None, *features_shape)`` with random per-array weights."""
     from harness.keras_env import import_keras
 
     keras = import_keras()
     layer = factory(keras.layers)
-    layer.build((None, None, *features_shape))
+    layer.build((batch, None, *features_shape))
     rng = np.random.default_rng(seed)
     weights = []
     for w in layer.weights:

@@ -123,7 +123,7 @@ def test_unsupported_op_raises_export_unsupported_in_one_line(exporter):
 def test_stateful_layer_is_unsupported():
     from harness.exports import ExportUnsupported, export_layer
 
-    layer = make_layer(lambda L: L.SimpleRNN(U, stateful=True))
+    layer = make_layer(lambda L: L.SimpleRNN(U, stateful=True), batch=B)
     with pytest.raises(ExportUnsupported, match="stateful"):
         export_layer(layer, "onnx", batch=B, timesteps=T, features_shape=(F,))
 
