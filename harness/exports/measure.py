@@ -31,7 +31,7 @@ def hard_sigmoid_clip6(x: Any) -> Any:
 
 
 def hard_sigmoid_clip5(x: Any) -> Any:
-    """Keras 2's hard_sigmoid ``clip(0.2x + 0.5, 0, 1)`` (equal to ONNX HardSigmoid's defaults)."""
+    """Keras 2's hard_sigmoid ``clip(0.2x + 0.5, 0, 1)``, written constant-first (``Mul(0.2, x)``: tf2onnx does not fuse it)."""
     from harness.keras_env import import_keras
 
     ops = import_keras().ops
@@ -156,11 +156,26 @@ def litert_default_signature(keras: Any) -> dict[str, Any]:
     return row
 
 
+def _clip_x(a: float) -> Callable[[Any], Any]:
+    def act(x: Any) -> Any:  # x first: Mul(x, a), the operand order tf2onnx's pattern needs
+        from harness.keras_env import import_keras
+
+        return import_keras().ops.clip(x * a + 0.5, 0.0, 1.0)
+
+    act.__name__ = f"clip_x_times_{a:g}"
+    return act
+
+
 def _fusion_configs(keras: Any) -> list[Config]:
     """Which LSTM options keep tf2onnx's fusion (and hence its HardSigmoid slope)."""
     L = keras.layers
-    out = []
-    for act in ("tanh", "relu", "softsign"):
+    out = [
+        Config("LSTM clip(x*0.2+0.5)", lambda: L.LSTM(U, recurrent_activation=_clip_x(0.2)), tags={"cell": "fusion"}),
+        Config("LSTM clip(x*0.25+0.5)", lambda: L.LSTM(U, recurrent_activation=_clip_x(0.25)), tags={"cell": "fusion"}),
+        Config("LSTM clip(x/6+0.5) unroll=True", lambda: L.LSTM(U, unroll=True, recurrent_activation=hard_sigmoid_clip6),
+               tags={"cell": "fusion"}),
+    ]
+    for act in ("tanh", "relu", "sigmoid", "softsign"):
         for seq in (False, True):
             for state in (False, True):
                 for bias in (True, False):
