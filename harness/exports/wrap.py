@@ -92,7 +92,8 @@ def check_layer(layer: Any) -> None:
     from harness.keras_env import import_keras
 
     keras = import_keras()
-    if not hasattr(keras, "export") or keras.backend.backend() != "tensorflow":
+    major = int(str(getattr(keras, "__version__", "0")).split(".")[0] or 0)
+    if major < 3 or keras.backend.backend() != "tensorflow":
         name = getattr(keras, "__name__", "keras")
         raise ExportUnsupported(
             f"exports need Keras 3 on the TensorFlow backend (this process runs {name} "
