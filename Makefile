@@ -14,7 +14,7 @@ BACKEND ?= tensorflow
 # Also build the cross-target matrix into the report: e.g. TARGETS=all or TARGETS=tensorflow,jax
 TARGETS ?=
 
-.PHONY: report report-check test test-backends sweep matrix test-thorough bench trust clean
+.PHONY: report report-check test test-backends test-exports sweep matrix test-thorough bench trust docs clean
 
 report: $(STAMP)  ## the main job: sweep + every case in cases/ -> reports/<run-id>/index.html, reports/latest
 	$(BIN)/rnn-parity report --examples $(EXAMPLES) --seed $(SEED) --target $(BACKEND) $(if $(TARGETS),--targets $(TARGETS))
@@ -33,6 +33,10 @@ test-backends: $(STAMP)  ## the `backends` group: JAX, PyTorch and Keras 2 (inst
 	$(BIN)/python -m pip install --quiet -e '.[test,jax,torch,keras2]'
 	RNN_PARITY_PROFILE=$(PROFILE) $(BIN)/python -m pytest -n $(WORKERS) -m backends -p no:cacheprovider tests/backends
 
+test-exports: $(STAMP)  ## the `exports` group: real ONNX (tf2onnx) and LiteRT conversions (installs the extras first)
+	$(BIN)/python -m pip install --quiet -e '.[test,onnx,litert]'
+	RNN_PARITY_PROFILE=$(PROFILE) $(BIN)/python -m pytest -m exports -p no:cacheprovider tests/exports
+
 matrix: $(STAMP)  ## the same sweep on every installed target -> matrix-out/matrix.{csv,html}
 	$(BIN)/rnn-parity matrix --targets $(or $(TARGETS),all) --examples $(EXAMPLES) --seed $(SEED) --out matrix-out
 
@@ -48,7 +52,6 @@ trust: $(STAMP)  ## the zero-false-alarm run: ~11,000 correct cases (T up to 1,0
 sweep: $(STAMP)  ## the sweep alone, records in sweep-out/
 	$(BIN)/rnn-parity sweep --examples $(EXAMPLES) --seed $(SEED) --target $(BACKEND) --out sweep-out
 
-.PHONY: docs
 docs: $(STAMP)  ## regenerate docs/flags.md and docs/known-differences.md from the code's registries
 	$(BIN)/python -m harness.docs_pages
 

@@ -1,0 +1,171 @@
+"""Export failures, and capturing everything a converter prints.
+
+Converters talk on four channels: Python ``logging`` (tf2onnx, absl), Python
+``warnings``, ``sys.stdout``/``sys.stderr`` writes, and C++ code (MLIR, the
+TFLite converter, onnxruntime) that writes straight to file descriptors 1
+and 2. :func:`capture` collects all four into one text so that nothing
+reaches the user's terminal; the text is kept on the artifact
+(``artifact.log``) or on the exception (``exc.log``) and shown only when it
+is relevant.
+
+File-descriptor capture is process-wide: while a conversion runs, output
+written by other threads of the same process lands in the log too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import re
+import sys
+import tempfile
+import warnings
+from typing import Iterator
+
+
+class ExportFailure(Exception):
+    """Base of the two export failures. ``str(exc)`` is one line; ``exc.log`` holds what the tools printed."""
+
+    def __init__(self, message: str, *, log: str = "", exporter: str = "") -> None:
+        super().__init__(one_line(message))
+        self.log = log
+        self.exporter = exporter
+
+    @property
+    def reason(self) -> str:
+        return str(self)
+
+
+class ExportUnsupported(ExportFailure):
+    """The converter refuses the layer, or the artifact holds something the runtime cannot run
+    (Flex ops, an unsupported option, a backend other than TensorFlow, a stateful layer)."""
+
+
+class ExportError(ExportFailure):
+    """The converter crashed, the artifact failed to load, or running it failed."""
+
+
+_NOISE = re.compile(r"^(\s*$|Traceback|\s+File |WARNING: All log messages|I0000|W0000|.*in user code:\s*$)")
+_EXC_LINE = re.compile(r"^(?:\w+\.)*\w*(?:Error|Exception): (.+)$")
+
+
+def one_line(message: object, limit: int = 300) -> str:
+    """The most informative single line of a (possibly multi-line) converter message.
+
+    MLIR's ``...: error: <reason>`` first, then the innermost ``SomeError: <reason>`` of a chained
+    TensorFlow message (``in user code:`` wrappers are skipped), else the first meaningful line."""
+    lines = [strip_locations(ln).strip() for ln in str(message).splitlines() if not _NOISE.match(ln)]
+    if not lines:
+        return _clip(str(message).strip(), limit) or "no message"
+    for ln in lines:
+        if "error:" in ln:
+            return _clip(ln[ln.index("error:") + len("error:"):].strip(" :"), limit)
+    for ln in reversed(lines):
+        m = _EXC_LINE.match(ln)
+        if m:
+            return _clip(m.group(1).strip(), limit)
+    return _clip(lines[0], limit)
+
+
+def strip_locations(text: str) -> str:
+    """Remove MLIR source locations ``loc(callsite(fused[...] at ...))``, which bury the reason."""
+    out, i = [], 0
+    while True:
+        j = text.find("loc(", i)
+        if j < 0:
+            out.append(text[i:])
+            return "".join(out)
+        out.append(text[i:j])
+        depth, k, quoted = 0, j + 3, False
+        while k < len(text):
+            ch = text[k]
+            if ch == '"' and text[k - 1] != "\\":
+                quoted = not quoted
+            elif not quoted and ch == "(":
+                depth += 1
+            elif not quoted and ch == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            k += 1
+        i = k + 1
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self, sink: io.StringIO) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.sink = sink
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.sink.write(self.format(record) + "\n")
+        except Exception:  # noqa: BLE001 - a log line must never break a conversion
+            pass
+
+
+class Capture:
+    """What :func:`capture` collected; ``text`` is complete once the ``with`` block has ended."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+
+#: Loggers whose own handlers (or propagation) would print to the terminal.
+_LOGGERS = ("", "tensorflow", "absl", "tf2onnx", "keras", "onnx", "onnxruntime")
+
+
+@contextlib.contextmanager
+def capture() -> Iterator[Capture]:
+    """Collect Python logging, warnings, sys.stdout/stderr and fd-level 1/2 output.
+
+    Nothing is printed; the text is on the yielded object after the block (also when it raises)."""
+    result = Capture()
+    py_sink = io.StringIO()
+    handler = _ListHandler(py_sink)
+    saved_loggers = []
+    for name in _LOGGERS:
+        logger = logging.getLogger(name)
+        saved_loggers.append((logger, logger.handlers[:], logger.propagate))
+        logger.handlers = [handler] if name == "" else []
+        logger.propagate = name != ""
+    with tempfile.TemporaryFile(mode="w+b") as fd_sink:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        saved_fds = []
+        for fd in (1, 2):
+            try:
+                saved_fds.append((fd, os.dup(fd)))
+                os.dup2(fd_sink.fileno(), fd)
+            except OSError:  # no such descriptor (embedded interpreters): nothing to capture there
+                pass
+        try:
+            with warnings.catch_warnings(record=True) as caught, \
+                    contextlib.redirect_stdout(py_sink), contextlib.redirect_stderr(py_sink):
+                warnings.simplefilter("always")
+                try:
+                    yield result
+                finally:
+                    for w in caught:
+                        py_sink.write(f"{w.category.__name__}: {w.message} ({os.path.basename(w.filename)}:{w.lineno})\n")
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            for fd, saved in saved_fds:
+                os.dup2(saved, fd)
+                os.close(saved)
+            for logger, handlers, propagate in saved_loggers:
+                logger.handlers = handlers
+                logger.propagate = propagate
+            fd_sink.seek(0)
+            native = fd_sink.read().decode("utf-8", "replace")
+            parts = [p for p in (py_sink.getvalue().rstrip(), native.rstrip()) if p]
+            result.text = "\n".join(parts)
