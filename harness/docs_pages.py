@@ -22,13 +22,14 @@ from typing import Any, Iterable, Sequence
 
 def _registries() -> SimpleNamespace:
     """Every registry the pages are rendered from: the only imports to change when modules move."""
-    from harness.catalogue import FAMILIES, FLAGS, flag_doc
-    from harness.family_catalogue import bidirectional_time_direction, merge_mode, state_order
-    from harness.known_behaviours import BEHAVIOURS
-    from harness.spec import LayerSpec
+    from harness.check.catalogue import (CELL_GENERATORS, FLAGS, bidirectional_time_direction, flag_doc,
+                                         initial_state_split, merge_mode, state_order)
+    from harness.layers.cell import CellSpec
+    from harness.target.behaviours import BEHAVIOURS
 
-    return SimpleNamespace(FLAGS=FLAGS, FAMILIES=FAMILIES, flag_doc=flag_doc, LayerSpec=LayerSpec,
+    return SimpleNamespace(FLAGS=FLAGS, CELL_GENERATORS=CELL_GENERATORS, flag_doc=flag_doc, CellSpec=CellSpec,
                            bidirectional_time_direction=bidirectional_time_direction,
+                           initial_state_split=initial_state_split,
                            state_order=state_order, merge_mode=merge_mode, BEHAVIOURS=BEHAVIOURS)
 
 
@@ -47,18 +48,20 @@ def _paragraphs(doc: str) -> list[str]:
 
 def _probes(reg: SimpleNamespace) -> list[tuple[str, Iterable[Any]]]:
     """Representative layers, each with the candidates the diagnosis would try on it."""
-    cell = reg.LayerSpec(kind="LSTM", units=2, features=1, go_backwards=True, return_sequences=True, stateful=True)
+    cell = reg.CellSpec(kind="LSTM", units=2, features=1, go_backwards=True, return_sequences=True, stateful=True)
     cells = [("LSTM", cell), ("GRU (reset_after=True)", cell.replace(kind="GRU")),
              ("GRU (reset_after=False)", cell.replace(kind="GRU", reset_after=False)),
              ("SimpleRNN", cell.replace(kind="SimpleRNN", recurrent_activation=None))]
     probes: list[tuple[str, Iterable[Any]]] = [
-        (label, [c for family in reg.FAMILIES for c in family(spec)]) for label, spec in cells
+        (label, [c for generator in reg.CELL_GENERATORS for c in generator(spec)]) for label, spec in cells
     ]
     probes += [
         ("Bidirectional(LSTM), return_sequences", reg.bidirectional_time_direction({"return_sequences": True})),
         ("Bidirectional(LSTM), last output only", reg.bidirectional_time_direction({"return_sequences": False})),
+        ("LSTM, return_state", reg.state_order("LSTM", "", {"return_state": True}, has_lstm=True)),
         ("Bidirectional(LSTM), return_state",
          reg.state_order("Bidirectional", "LSTM", {"return_state": True}, has_lstm=True)),
+        ("Bidirectional, initial_state given", reg.initial_state_split({}, with_initial_state=True)),
         ("Bidirectional, merge_mode='ave'", reg.merge_mode("Bidirectional", "ave")),
     ]
     return probes

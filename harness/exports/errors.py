@@ -24,8 +24,10 @@ import tempfile
 import warnings
 from typing import Iterator
 
+from harness.errors import RnnParityError
 
-class ExportFailure(Exception):
+
+class ExportFailure(RnnParityError):
     """Base of the two export failures. ``str(exc)`` is one line; ``exc.log`` holds what the tools printed."""
 
     def __init__(self, message: str, *, log: str = "", exporter: str = "") -> None:

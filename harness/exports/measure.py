@@ -24,7 +24,7 @@ B, T, F, U = 2, 7, 3, 4
 
 def hard_sigmoid_clip6(x: Any) -> Any:
     """Keras 3's hard_sigmoid written as ``clip(x/6 + 0.5, 0, 1)``: the graph shape tf2onnx fuses."""
-    from harness.keras_env import import_keras
+    from harness.target.keras_env import import_keras
 
     ops = import_keras().ops
     return ops.clip(x / 6.0 + 0.5, 0.0, 1.0)
@@ -32,7 +32,7 @@ def hard_sigmoid_clip6(x: Any) -> Any:
 
 def hard_sigmoid_clip5(x: Any) -> Any:
     """Keras 2's hard_sigmoid ``clip(0.2x + 0.5, 0, 1)``, written constant-first (``Mul(0.2, x)``: tf2onnx does not fuse it)."""
-    from harness.keras_env import import_keras
+    from harness.target.keras_env import import_keras
 
     ops = import_keras().ops
     return ops.clip(0.2 * x + 0.5, 0.0, 1.0)
@@ -158,7 +158,7 @@ def litert_default_signature(keras: Any) -> dict[str, Any]:
 
 def _clip_x(a: float) -> Callable[[Any], Any]:
     def act(x: Any) -> Any:  # x first: Mul(x, a), the operand order tf2onnx's pattern needs
-        from harness.keras_env import import_keras
+        from harness.target.keras_env import import_keras
 
         return import_keras().ops.clip(x * a + 0.5, 0.0, 1.0)
 
@@ -216,7 +216,7 @@ def draw(layer: Any, config: Config, seed: int) -> tuple[np.ndarray, np.ndarray 
 
 def keras_return(layer: Any, x: np.ndarray, mask: np.ndarray | None, init: list[np.ndarray] | None) -> list[np.ndarray]:
     out = layer(x, mask=mask, initial_state=init, training=False) if init else layer(x, mask=mask, training=False)
-    from harness.keras_env import import_keras
+    from harness.target.keras_env import import_keras
 
     return [np.asarray(o) for o in import_keras().tree.flatten(out)]
 
@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--groups", default="rnn,family,overflow,refusal,fusion,default-signature")
     parser.add_argument("--json", help="write the rows here")
     args = parser.parse_args(argv)
-    from harness.keras_env import import_keras
+    from harness.target.keras_env import import_keras
 
     keras = import_keras()
     groups = {"rnn": _rnn_configs, "family": _family_configs, "overflow": _overflow_configs,

@@ -89,7 +89,7 @@ class Signature:
 
 def check_layer(layer: Any) -> None:
     """ExportUnsupported for layers no artifact can reproduce; the Keras backend must be TensorFlow."""
-    from harness.keras_env import import_keras
+    from harness.target.keras_env import import_keras
 
     keras = import_keras()
     major = int(str(getattr(keras, "__version__", "0")).split(".")[0] or 0)
@@ -107,7 +107,7 @@ def check_layer(layer: Any) -> None:
 
 def build_model(layer: Any, sig: Signature) -> Any:
     """A functional model around ``layer`` with static inputs, called once (the ONNX export needs that)."""
-    from harness.keras_env import import_keras
+    from harness.target.keras_env import import_keras
 
     keras = import_keras()
     x_in = keras.Input(shape=sig.x_shape[1:], batch_size=sig.batch, name="x", dtype="float32")
@@ -140,7 +140,7 @@ def zero_inputs(sig: Signature) -> list[np.ndarray]:
 
 def tensor_specs(sig: Signature) -> list[Any]:
     """``tf.TensorSpec`` per input, named as :attr:`Signature.input_names`."""
-    from harness.keras_env import import_tensorflow
+    from harness.target.keras_env import import_tensorflow
 
     tf = import_tensorflow()
     specs = [tf.TensorSpec(sig.x_shape, tf.float32, name="x")]

@@ -23,7 +23,7 @@ def need_exporter(exporter: str) -> None:
 
 def make_layer(factory, features_shape=(F,), seed=0, batch=None):
     """``factory(keras.layers)`` built for ``(batch, None, *features_shape)`` with random per-array weights."""
-    from harness.keras_env import import_keras
+    from harness.target.keras_env import import_keras
 
     keras = import_keras()
     layer = factory(keras.layers)
@@ -55,7 +55,7 @@ def keras_return(layer, x, mask=None, states=None):
     kwargs = {"mask": mask, "training": False}
     if states:
         kwargs["initial_state"] = states
-    from harness.keras_env import import_keras
+    from harness.target.keras_env import import_keras
 
     return [np.asarray(o) for o in import_keras().tree.flatten(layer(x, **kwargs))]
 

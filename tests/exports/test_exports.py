@@ -110,7 +110,7 @@ def test_litert_keeps_the_discarded_overflow_out():
 @pytest.mark.parametrize("exporter", EXPORTERS)
 def test_unsupported_op_raises_export_unsupported_in_one_line(exporter):
     from harness.exports import ExportUnsupported
-    from harness.keras_env import import_keras
+    from harness.target.keras_env import import_keras
 
     ops = import_keras().ops
     layer = make_layer(lambda L: L.SimpleRNN(U, activation=lambda v: ops.erfinv(ops.tanh(v) * 0.5)))
@@ -150,7 +150,7 @@ def test_cache_reuses_one_conversion_per_config_weights_and_shapes():
 
 def test_cache_keeps_failures():
     from harness.exports import ExportCache, ExportUnsupported, export_layer
-    from harness.keras_env import import_keras
+    from harness.target.keras_env import import_keras
 
     need_exporter("onnx")
     ops = import_keras().ops
