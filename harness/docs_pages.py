@@ -79,7 +79,7 @@ def flags_page() -> str:
     lines = [
         "# Flags: the causes a port check can name", "", GENERATED, "",
         "Every flag the diagnosis of `rnn-parity check` and `check-model --port` can name, rendered from the",
-        "catalogue (`harness/catalogue.py`, wrapper flags `harness/family_catalogue.py`): its per-timestep",
+        "catalogue (`harness/check/catalogue.py`, cell and wrapper generators alike): its per-timestep",
         "symptom, then the concrete candidates it tries on a few representative probe layers (cell probes:",
         "2 units, `go_backwards`, `return_sequences`, `stateful`, default activations and biases) with",
         "the answer's *detail* and *fix* lines. On other layers the candidates follow the layer's own",

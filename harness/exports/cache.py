@@ -17,7 +17,7 @@ from typing import Any, Callable, Hashable
 
 from harness.exports.artifact import Artifact
 from harness.exports.errors import ExportFailure
-from harness.lru import LRUCache
+from harness.target.lru import LRUCache
 
 
 class ExportCache:

@@ -79,7 +79,7 @@ def _rnn_configs(keras: Any) -> list[Config]:
     return out
 
 
-def _family_configs(keras: Any) -> list[Config]:
+def _composite_configs(keras: Any) -> list[Config]:
     L = keras.layers
     return [
         Config("Bidirectional(LSTM sigmoid, concat) / return_sequences",
@@ -300,13 +300,13 @@ def table(rows: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.exports.measure", description=__doc__.splitlines()[0])
     parser.add_argument("--exporters", default="onnx,litert")
-    parser.add_argument("--groups", default="rnn,family,overflow,refusal,fusion,default-signature")
+    parser.add_argument("--groups", default="rnn,composite,overflow,refusal,fusion,default-signature")
     parser.add_argument("--json", help="write the rows here")
     args = parser.parse_args(argv)
     from harness.target.keras_env import import_keras
 
     keras = import_keras()
-    groups = {"rnn": _rnn_configs, "family": _family_configs, "overflow": _overflow_configs,
+    groups = {"rnn": _rnn_configs, "composite": _composite_configs, "overflow": _overflow_configs,
               "refusal": _refusal_configs, "fusion": _fusion_configs}
     rows = []
     start = time.perf_counter()

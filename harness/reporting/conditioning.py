@@ -39,9 +39,9 @@ CAUSE_TITLES = {"recurrent_activation": "unbounded recurrent activation", "activ
 
 
 def _activations(row: pd.Series, key: str) -> list[str]:
-    """The case's activations named ``key`` ("activation" or "recurrent_activation"), family recipes included."""
+    """The case's activations named ``key`` ("activation" or "recurrent_activation"), composite recipes included."""
     names = [row.get(f"layer.{key}")]
-    config = row.get("layer.config")
+    config = row.get("layer.recipe")
     if isinstance(config, str) and config.startswith("{"):
         try:
             recipe = json.loads(config)

@@ -66,7 +66,7 @@ def timesteps_bucket(timesteps: Any) -> str | None:
 
 
 def _recipe(row: pd.Series) -> dict[str, Any]:
-    config = row.get("layer.config")
+    config = row.get("layer.recipe")
     if isinstance(config, str) and config.startswith("{"):
         try:
             return json.loads(config)
@@ -95,6 +95,7 @@ def case_options(row: pd.Series) -> dict[str, str]:
             out["merge_mode (Bidirectional)"] = recipe["merge_mode"] or "none (outputs kept apart)"
         if recipe.get("cells"):
             out["stacked cells"] = len(recipe["cells"])
+        out["initial_state"] = row.get("initial_state")
     else:
         for name in ("activation", "recurrent_activation", "use_bias", "go_backwards", "stateful", "return_sequences",
                      "return_state", "unroll"):
