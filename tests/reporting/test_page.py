@@ -28,7 +28,7 @@ def _case(case_id: str, cell: str, status: str, *, source: str = "sweep", amplif
            "layer.use_bias": True, "layer.reset_after": True, "layer.return_sequences": True,
            "layer.return_state": False, "layer.go_backwards": False, "layer.stateful": False, "layer.unroll": False,
            "layer.recurrent_dropout": 0.0, "timesteps": timesteps, "mask": "none", "initial_state": False,
-           "recurrent_gain": gain, "replay": f"rnn-parity replay --token {'A' * 300}", "layer.config": np.nan}
+           "recurrent_gain": gain, "replay": f"rnn-parity replay --token {'A' * 300}", "layer.recipe": np.nan}
     row.update(extra)
     return row
 
@@ -161,8 +161,8 @@ def test_ill_conditioning_per_kind_and_by_cause(tables):
     assert causes.loc["recurrent_activation", "case_ids"] == ["GRU-overflows"]
     assert causes.loc["gain", "case_ids"] == ["SimpleRNN-chaos"]
     assert likely_cause(pd.Series({"layer.activation": "tanh", "timesteps": 50})) == ("long", "T = 50")
-    family = pd.Series({"layer.config": '{"family": "StackedRNN", "cell_kwargs": [{"activation": "relu"}]}'})
-    assert likely_cause(family) == ("activation", "relu")
+    composite = pd.Series({"layer.recipe": '{"composite": "StackedRNN", "cell_kwargs": [{"activation": "relu"}]}'})
+    assert likely_cause(composite) == ("activation", "relu")
 
 
 def test_coverage_counts_values_and_names_gaps(tables):
@@ -177,10 +177,10 @@ def test_coverage_counts_values_and_names_gaps(tables):
     assert any(s.startswith("go_backwards: no case with true") for s in said)
     judged = step_judgement(records)
     assert judged.loc["GRU-overflows", "steps"] == 6 and judged.loc["GRU-overflows", "judged_steps"] == 2
-    family = pd.Series({"cell": "Bidirectional", "mask": "mixed", "timesteps": 12, "layer.config":
-                        '{"family": "Bidirectional", "inner_kwargs": {"return_sequences": true, "activation": "tanh"}, '
+    composite = pd.Series({"cell": "Bidirectional", "mask": "mixed", "timesteps": 12, "layer.recipe":
+                        '{"composite": "Bidirectional", "inner_kwargs": {"return_sequences": true, "activation": "tanh"}, '
                         '"merge_mode": null}'})
-    options = case_options(family)
+    options = case_options(composite)
     assert options["return_sequences"] == "true" and options["timesteps"] == "9-32"
     assert options["merge_mode (Bidirectional)"].startswith("none")
 
