@@ -95,7 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target(sweep)
 
     check = sub.add_parser("check", help="run a port against Keras and name the convention it gets wrong")
-    check.add_argument("port", metavar="PORT", help="path/to/file.py:name, package.module:name, a command (--adapter subprocess), or a case file cases/NAME.json")
+    check.add_argument("port", metavar="PORT", nargs="?", default=None,
+                       help="path/to/file.py:name, package.module:name, a command (--adapter subprocess), or a case file "
+                            "cases/NAME.json (none with --export)")
+    check.add_argument("--export", default=None, metavar="EXPORTER",
+                       help="no port file: export each example's layer with a real converter (onnx, litert) and check "
+                            "the artifact (extras: pip install -e '.[onnx]' / '.[litert]')")
     check.add_argument("--layer", choices=("SimpleRNN", "LSTM", "GRU", "Bidirectional", "StackedRNN", "ConvLSTM1D", "ConvLSTM2D",
                                            "ConvLSTM3D"),
                        help="the Keras layer the port implements (StackedRNN = keras.layers.RNN over cells)")
@@ -279,7 +284,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     from harness.layers.case import CaseSpec
     from harness.ports.loading import load_port
 
-    if args.port.endswith(".json") and args.layer is None:
+    if args.port is not None and args.export is not None:
+        raise UsageError(f"give a PORT or --export {args.export}, not both")
+    if args.port is None and args.export is None:
+        raise UsageError("give a PORT (file.py:name, a command or a case file) or --export onnx|litert")
+    if args.port is not None and args.port.endswith(".json") and args.layer is None:
         return _check_case_file(args)
     if args.layer is None:
         raise UsageError("--layer is required (or pass a case file: rnn-parity check cases/NAME.json)")
@@ -303,8 +312,14 @@ def cmd_check(args: argparse.Namespace) -> int:
                                max_timesteps=args.max_timesteps, replay=tuple(args.replay))
         for token in options.replay:
             CaseSpec.from_token(token)  # validate early: one line, not a traceback
-        accepts = tuple(a.strip() for a in args.port_accepts.split(",") if a.strip())
-        port = load_port(args.port, adapter=args.adapter, method=args.method, timeout=args.timeout, accepts=accepts)
+        if args.export is not None:
+            from harness.exports.port import export_port
+
+            port = export_port(args.export)
+        else:
+            accepts = tuple(a.strip() for a in args.port_accepts.split(",") if a.strip())
+            port = load_port(args.port, adapter=args.adapter, method=args.method, timeout=args.timeout,
+                             accepts=accepts)
     except ValueError as exc:  # UsageError and PortError are ValueErrors too
         raise UsageError(str(exc)) from None
     return _answer(run_check(port, options), args)
@@ -337,7 +352,7 @@ def _command_line(args: argparse.Namespace) -> str:
     """The command that reproduces this check (without --replay/--json)."""
     import shlex
 
-    parts = ["rnn-parity", "check", args.port]
+    parts = ["rnn-parity", "check", *([args.port] if args.port else ["--export", args.export])]
     if args.layer:
         parts += ["--layer", args.layer]
     for flag in ("units", "features"):

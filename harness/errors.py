@@ -32,5 +32,9 @@ class PortCallError(RnnParityError, RuntimeError):
     """A call into a port misbehaved (exception, hang, wrong return): reported per example."""
 
 
+class PortUnsupported(PortCallError):
+    """The port cannot implement this configuration at all, for a named reason (an exporter refusing a layer)."""
+
+
 class ModelError(RnnParityError, ValueError):
     """A saved model cannot be loaded or used."""

@@ -22,7 +22,7 @@ from typing import Any, Mapping
 from hypothesis import strategies as st
 
 from harness.check.diagnosis import Diagnosis, Example, Finding, diagnose, evaluate
-from harness.errors import PortCallError
+from harness.errors import PortCallError, PortUnsupported
 from harness.layers.case import CaseSpec
 from harness.layers.cell import CellSpec
 from harness.layers.composite import COMPOSITE_KINDS, OPTIONS, check_layers, validate_options
@@ -118,6 +118,7 @@ class ExampleOutcome:
     spec: CaseSpec
     result: CaseResult
     records: list[StepRecord]
+    details: dict = field(default_factory=dict)  # what the port ran (an export: the artifact's contents)
 
 
 @dataclass
@@ -187,6 +188,9 @@ class CheckReport:
             "not_exercised": self.not_exercised,
             "error": self.error,
             "errors": self.errors,
+            "unsupported": [{"example": o.result.case_id, "reason": o.result.error or ""}
+                            for o in self.outcomes if o.result.status == "unsupported"],
+            "artifacts": [{"example": o.result.case_id, **o.details} for o in self.outcomes if o.details],
             "notes": self.notes,
             "port": self.port,
             "seconds": round(self.seconds, 3),
@@ -203,7 +207,8 @@ CHECK_LAYERS = 4
 def draw_cases(port: Port, options: CheckOptions, *, seed: int, count: int) -> list[CaseSpec]:
     """``count`` examples over at most :data:`CHECK_LAYERS` drawn layer configurations, without the
     cases Keras on this target is known to fail on (:mod:`harness.target.behaviours`)."""
-    fixed = dict(options.fixed)
+    known = option_names(options.kind)
+    fixed = {**{k: v for k, v in port.pins.items() if k in known}, **options.fixed}
     if not port.accepts_mask:
         fixed["mask"] = "none"
     if not port.accepts_initial_state:
@@ -268,10 +273,14 @@ def run_example(port: Port, spec: CaseSpec, runner: KerasRunner) -> tuple[Exampl
     keras_out = concat_chunks([ref.named(returned, start=a, stop=b).values() for a, b, returned in calls])
     shapes = [(a, b, [tuple(v.shape) for v in flatten(returned)]) for a, b, returned in calls]
     asked = dataclasses.replace(data, spec=spec)  # what the port is asked (a stepper is compared on less)
+    port.details = None
     try:
         port_out = port.run(asked, runner.layer_config(asked), (ref, shapes))
+    except PortUnsupported as exc:
+        unsupported = dataclasses.replace(error_result(case_id, kind, str(exc)), status="unsupported")
+        return ExampleOutcome(spec, unsupported, [], dict(port.details or {})), None
     except PortCallError as exc:
-        return ExampleOutcome(spec, error_result(case_id, kind, str(exc)), []), None
+        return ExampleOutcome(spec, error_result(case_id, kind, str(exc)), [], dict(port.details or {})), None
     reference, trace = run_reference(ref, data)
     noise = noise_floor(ref, data, reference, trace)
     non_finite = first_non_finite(port_out, keras_out)
@@ -282,7 +291,7 @@ def run_example(port: Port, spec: CaseSpec, runner: KerasRunner) -> tuple[Exampl
     except ValueError as exc:
         return ExampleOutcome(spec, error_result(case_id, kind, f"the port returned {exc}"), []), None
     example_layer = None if isinstance(data.spec.layer, CellSpec) else layer
-    outcome = ExampleOutcome(spec, summarize(case_id, kind, records, noise), records)
+    outcome = ExampleOutcome(spec, summarize(case_id, kind, records, noise), records, dict(port.details or {}))
     return outcome, Example(data=data, port=port_out, noise=noise, layer=example_layer)
 
 
@@ -303,8 +312,16 @@ def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None =
 
     report = CheckReport(port=port.name, verdict="match", outcomes=outcomes, not_exercised=_not_exercised(port, specs))
     errors = [o for o in outcomes if o.result.status == "error"]
-    report.base_error = max((o.result.worst_abs_err for o in outcomes if o.result.status != "error"), default=0.0)
-    if errors:
+    unsupported = [o for o in outcomes if o.result.status == "unsupported"]
+    judged = [o for o in outcomes if o.result.status not in ("error", "unsupported")]
+    report.base_error = max((o.result.worst_abs_err for o in judged), default=0.0)
+    if unsupported:
+        reasons = sorted({o.result.error or "" for o in unsupported})
+        report.notes.append(f"{len(unsupported)} of {len(outcomes)} examples unsupported: {'; '.join(reasons)}")
+    if unsupported and not judged and not errors:
+        report.verdict = "unsupported"
+        report.error = f"{unsupported[0].result.error} (example {unsupported[0].spec.case_id()})"
+    elif errors:
         report.verdict = "error"
         not_run = sum(o.result.error == HUNG for o in errors)
         failed = len(errors) - not_run
@@ -345,7 +362,7 @@ def _not_exercised(port: Port, specs: list[CaseSpec]) -> list[str]:
         missing.append("initial_state (the port has no `initial_state` parameter)")
     if any(s.layer.stateful for s in specs) and not port.carries_state:
         missing += port.notes
-    elif port.adapter in ("step", "stepper"):
+    elif port.adapter in ("step", "stepper", "export"):
         missing += port.notes
     return missing
 

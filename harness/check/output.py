@@ -13,7 +13,9 @@ def render(report: CheckReport) -> str:
     n = len(report.outcomes)
     head = f"{report.verdict.upper()}  {report.port}  ({n} example{'s' if n != 1 else ''}, {report.seconds:.1f} s)"
     lines = [head]
-    if report.verdict == "error":
+    if report.verdict == "unsupported":
+        lines.append(f"  unsupported: {report.error}")
+    elif report.verdict == "error":
         lines.append(f"  error: {report.error}")
         first = report.errors[0]["reason"] if report.errors else None
         others = {}  # other reasons, each with the first example it happened on
@@ -55,8 +57,21 @@ def render(report: CheckReport) -> str:
         worst = [o for o in report.outcomes if o.result.status == "drift"][:1]
         if worst:
             lines.append(f"  replay the first diverging example: {report.replay_command(worst[0].spec)}")
+    artifacts = _artifacts(report)
+    if artifacts:
+        lines.append(f"  artifacts: {artifacts}")
     if report.not_exercised:
         lines.append(f"  not exercised: {'; '.join(report.not_exercised)}")
     for note in report.notes:
         lines.append(f"  note: {note}")
     return "\n".join(lines)
+
+
+def _artifacts(report: CheckReport) -> str:
+    """What an exported port's artifacts held, e.g. ``onnx fused LSTM op (3 examples), onnx Loop loop (7 examples)``."""
+    seen: dict[str, int] = {}
+    for outcome in report.outcomes:
+        label = outcome.details.get("artifact")
+        if label:
+            seen[label] = seen.get(label, 0) + 1
+    return ", ".join(f"{label} ({n} example{'s' if n != 1 else ''})" for label, n in seen.items())

@@ -121,7 +121,13 @@ def build_model(layer: Any, sig: Signature) -> Any:
         states = [keras.Input(shape=s[1:], batch_size=sig.batch, name=f"state_{i}", dtype="float32")
                   for i, s in enumerate(sig.initial_state_shapes)]
         inputs += states
-        kwargs["initial_state"] = states
+        cells = getattr(getattr(layer, "cell", None), "cells", None)
+        if cells is not None:  # RNN over stacked cells takes one list of states per cell
+            sizes = [len(c.state_size) if isinstance(c.state_size, (list, tuple)) else 1 for c in cells]
+            edges = [sum(sizes[:k]) for k in range(len(sizes) + 1)]
+            kwargs["initial_state"] = [states[a:b] for a, b in zip(edges[:-1], edges[1:])]
+        else:
+            kwargs["initial_state"] = states
     # Flat outputs: RNN over stacked cells returns nested states ([output, [h1], [h2, c2]]), which a
     # SavedModel signature (the LiteRT path) refuses. The artifact returns keras.tree.flatten of the return.
     outputs = keras.tree.flatten(layer(x_in, **kwargs))

@@ -146,6 +146,8 @@ class Port:
     guard: PortGuard = field(default_factory=PortGuard, repr=False)  # how the port's code is called
     check_determinism: bool = True  # run the first example twice and compare bitwise
     target: Any = field(default=None, repr=False)  # the loaded function or class
+    details: dict | None = field(default=None, repr=False)  # what the last run used (an export: its artifact)
+    pins: dict = field(default_factory=dict)  # options the port cannot vary (an export: stateful=False)
     _determinism_checked: bool = field(default=False, init=False, repr=False)
 
     def run(self, data: CaseData, config: Mapping[str, Any], expected: Expected) -> dict[str, NamedTensor]:
@@ -167,7 +169,7 @@ class Port:
                 if difference:
                     raise PortCallError(f"the port is nondeterministic: two runs on the same input differ {difference}")
             return out
-        except (PortCallError, PortError):
+        except (PortCallError, PortError):  # PortUnsupported too
             raise
         except Exception as exc:  # noqa: BLE001 - a return the adapter could not use, reported per example
             raise PortCallError(f"the port's return could not be used: {type(exc).__name__}: {exc}") from exc

@@ -49,6 +49,9 @@ BAD = [
     ("port-missing-module", ["check", "no_such_package.mod:f", "--layer", "LSTM"], "no_such_package"),
     ("layer-missing", ["check", PORT], "--layer"),
     ("layer-unknown", ["check", PORT, "--layer", "Transformer"], "--layer"),
+    ("no-port-no-export", ["check", "--layer", "LSTM"], "--export"),
+    ("port-and-export", ["check", PORT, "--layer", "LSTM", "--export", "onnx"], "not both"),
+    ("export-unknown", ["check", "--export", "coreml", "--layer", "LSTM"], "coreml"),
     # --- check: options out of range, unknown, contradictory
     ("units-zero", ["check", PORT, "--layer", "LSTM", "--units", "0"], "--units"),
     ("features-zero", ["check", PORT, "--layer", "LSTM", "--features", "0"], "--features"),

@@ -1,0 +1,73 @@
+"""An exporter as a port: the layer exported with a real converter, the artifact run on each example.
+
+``rnn-parity check --export onnx --layer LSTM`` checks what ONNX (or LiteRT)
+really computes, per timestep, with the same drawn examples, tolerance and
+diagnosis as a hand-written port. For each example the harness builds the Keras
+layer with the example's weights, exports it for the example's static shapes
+(:func:`harness.exports.export_layer`; conversions are cached by configuration,
+weights and shapes), runs the artifact on the example's inputs, mask and initial
+state, and records what the artifact holds (a fused sequence op or a loop) in the
+example's ``details``. What the converter refuses or the runtime cannot run is
+``unsupported`` with the converter's own one-line reason
+(:class:`~harness.errors.PortUnsupported`), never drift.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from harness.errors import PortCallError, PortError, PortUnsupported
+from harness.exports import EXPORTERS, ExportCache, ExportError, ExportUnsupported, export_layer
+from harness.layers.case import CaseData
+from harness.layers.tensors import NamedTensor, concat_chunks
+from harness.ports.port import Expected, Port, _as_layer_return
+from harness.target.keras_env import import_keras
+
+
+def export_port(exporter: str, *, cache: ExportCache | None = None) -> Port:
+    """A :class:`~harness.ports.port.Port` that exports and runs the layer; PortError (one line) for an
+    unknown exporter or a missing extra."""
+    chosen = EXPORTERS.get(exporter)
+    if chosen is None:
+        raise PortError(f"--export {exporter!r} is not one of {', '.join(EXPORTERS)}")
+    missing = chosen.available()
+    if missing:
+        raise PortError(f"--export {exporter}: {missing}")
+    cache = cache or ExportCache()
+
+    def run(data: CaseData, config: Mapping[str, Any], expected: Expected) -> dict[str, NamedTensor]:
+        spec, case = data.spec.layer, data.spec
+        keras = import_keras()
+        layer = spec.build(keras)
+        layer.build((case.batch if spec.stateful else None, None, *spec.input_shape))
+        layer.set_weights(data.weights)
+        try:
+            artifact = export_layer(
+                layer, exporter, batch=case.batch, timesteps=case.timesteps, features_shape=spec.input_shape,
+                with_mask=data.mask is not None,
+                initial_state_shapes=None if data.initial_state is None else [s.shape for s in data.initial_state],
+                cache=cache)
+            port.details = {"artifact": f"{exporter} {_holds(artifact.contents)}", "contents": artifact.contents,
+                            "export_seconds": round(artifact.seconds, 3)}
+            returned = artifact.run(data.x, mask=data.mask, initial_state=data.initial_state)
+        except ExportUnsupported as exc:
+            raise PortUnsupported(f"{exporter} cannot export it: {exc}") from None
+        except ExportError as exc:
+            raise PortCallError(f"{exporter}: {exc}") from None
+        value = returned if len(returned) > 1 else returned[0]
+        return concat_chunks([_as_layer_return(value, spec, expected, start=0, stop=case.timesteps,
+                                               batch=case.batch)])
+
+    port = Port(f"export:{exporter}", "export", accepts_mask=True, accepts_initial_state=True, carries_state=False,
+                _run=run, check_determinism=False, pins={"stateful": False},
+                notes=["stateful layers (an exported artifact keeps no state between calls; pinned stateful=false)"])
+    return port
+
+
+def _holds(contents: Mapping[str, Any]) -> str:
+    """What the artifact runs the sequence with: a fused op, a loop op, or an unrolled graph."""
+    if contents.get("fused"):
+        return f"fused {contents['fused']} op"
+    if contents.get("loop"):
+        return f"{contents['loop']} loop"
+    return "unrolled graph"

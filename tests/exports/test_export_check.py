@@ -1,0 +1,54 @@
+"""``rnn-parity check --export``: an exported layer checked like a port (marked ``exports``: needs the extras)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from harness.check.check import CheckOptions, run_check
+from harness.check.output import render
+
+pytestmark = pytest.mark.exports
+
+
+@pytest.fixture(scope="module")
+def onnx_port():
+    pytest.importorskip("tf2onnx", reason="the onnx extra is not installed (make test-exports)")
+    from harness.exports.port import export_port
+
+    return export_port("onnx")
+
+
+def test_exported_simple_rnn_matches_and_names_its_artifact(onnx_port, keras_runner):
+    options = CheckOptions(kind="SimpleRNN", fixed={"units": 3, "features": 2, "unroll": False, "activation": "tanh"},
+                           examples=3, max_timesteps=8)
+    report = run_check(onnx_port, options, runner=keras_runner)
+    assert report.verdict == "match", render(report)
+    assert all(o.details.get("artifact") == "onnx Loop loop" for o in report.outcomes), render(report)
+    assert "artifacts: onnx Loop loop (3 examples)" in render(report)
+    assert not any(o.spec.layer.stateful for o in report.outcomes)  # pinned: an artifact keeps no state
+
+
+def test_what_the_converter_refuses_is_unsupported_with_its_reason(onnx_port, keras_runner):
+    options = CheckOptions(kind="SimpleRNN", fixed={"units": 2, "features": 2, "activation": "celu"}, examples=2,
+                           max_timesteps=6)
+    report = run_check(onnx_port, options, runner=keras_runner)
+    assert report.verdict == "unsupported", render(report)
+    assert "Unsupported ops" in report.error and "\n" not in report.error
+    assert report.to_json()["unsupported"][0]["reason"].startswith("onnx cannot export it")
+
+
+def test_cli_check_export_json(tmp_path, capsys):
+    pytest.importorskip("tf2onnx", reason="the onnx extra is not installed (make test-exports)")
+    from harness.cli import main
+
+    out = tmp_path / "answer.json"
+    code = main(["check", "--export", "onnx", "--layer", "GRU", "--units", "2", "--features", "2", "--examples", "2",
+                 "--max-timesteps", "6", "--set", "recurrent_activation=sigmoid", "--set", "activation=tanh",
+                 "--json", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    answer = json.loads(out.read_text())
+    assert answer["port"] == "export:onnx" and len(answer["artifacts"]) == 2
+    assert "rnn-parity check --export onnx --layer GRU" in answer.get("command", printed) or "export:onnx" in printed
