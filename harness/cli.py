@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--timesteps", type=int, default=16, help="timesteps of random inputs (default 16)")
     model.add_argument("--seed", type=int, default=0)
     model.add_argument("--unsafe", action="store_true", help="allow Lambda layers (runs code from the file)")
+    model.add_argument("--export", default=None, metavar="EXPORTER",
+                       help="check what a real exporter computes (onnx, litert): the whole model and each recurrent "
+                            "layer alone, exported and compared per timestep")
     model.add_argument("--json", type=Path, default=None, metavar="FILE")
     _add_target(model)
 
@@ -517,7 +520,12 @@ def cmd_check_model(args: argparse.Namespace) -> int:
             ports[name] = load_port(ref, adapter=args.adapter, method=args.method, timeout=args.timeout)
         if args.timesteps < 1:
             raise UsageError(f"--timesteps must be >= 1, got {args.timesteps}")
+        if args.export is not None:
+            from harness.exports.port import export_port
+
+            export_port(args.export)  # an unknown exporter or a missing extra: one line, before loading the model
         report = check_model(args.model, inputs=inputs, ports=ports, unsafe=args.unsafe, seed=args.seed,
+                             export=args.export,
                              timesteps=args.timesteps)
     except (ModelError, PortError) as exc:
         raise UsageError(str(exc)) from None

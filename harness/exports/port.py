@@ -24,9 +24,10 @@ from harness.ports.port import Expected, Port, _as_layer_return
 from harness.target.keras_env import import_keras
 
 
-def export_port(exporter: str, *, cache: ExportCache | None = None) -> Port:
+def export_port(exporter: str, *, layer: Any = None, cache: ExportCache | None = None) -> Port:
     """A :class:`~harness.ports.port.Port` that exports and runs the layer; PortError (one line) for an
-    unknown exporter or a missing extra."""
+    unknown exporter or a missing extra. ``layer``: a built Keras layer with its weights set to export
+    (a layer of a saved model) instead of one built from each example's spec."""
     chosen = EXPORTERS.get(exporter)
     if chosen is None:
         raise PortError(f"--export {exporter!r} is not one of {', '.join(EXPORTERS)}")
@@ -37,13 +38,14 @@ def export_port(exporter: str, *, cache: ExportCache | None = None) -> Port:
 
     def run(data: CaseData, config: Mapping[str, Any], expected: Expected) -> dict[str, NamedTensor]:
         spec, case = data.spec.layer, data.spec
-        keras = import_keras()
-        layer = spec.build(keras)
-        layer.build((case.batch if spec.stateful else None, None, *spec.input_shape))
-        layer.set_weights(data.weights)
+        exported = layer
+        if exported is None:
+            exported = spec.build(import_keras())
+            exported.build((case.batch if spec.stateful else None, None, *spec.input_shape))
+            exported.set_weights(data.weights)
         try:
             artifact = export_layer(
-                layer, exporter, batch=case.batch, timesteps=case.timesteps, features_shape=spec.input_shape,
+                exported, exporter, batch=case.batch, timesteps=case.timesteps, features_shape=spec.input_shape,
                 with_mask=data.mask is not None,
                 initial_state_shapes=None if data.initial_state is None else [s.shape for s in data.initial_state],
                 cache=cache)

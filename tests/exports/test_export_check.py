@@ -52,3 +52,26 @@ def test_cli_check_export_json(tmp_path, capsys):
     answer = json.loads(out.read_text())
     assert answer["port"] == "export:onnx" and len(answer["artifacts"]) == 2
     assert "rnn-parity check --export onnx --layer GRU" in answer.get("command", printed) or "export:onnx" in printed
+
+
+def test_check_model_export_localises_per_layer(tmp_path):
+    pytest.importorskip("tf2onnx", reason="the onnx extra is not installed (make test-exports)")
+    import numpy as np
+
+    from harness.check.model import check_model
+    from harness.target.keras_env import import_keras
+
+    keras = import_keras()
+    inp = keras.Input((8, 3))
+    hidden = keras.layers.LSTM(4, return_sequences=True, name="lstm")(keras.layers.Masking(0.0)(inp))
+    model = keras.Model(inp, keras.layers.GRU(3, name="gru")(hidden))
+    rng = np.random.default_rng(1)
+    for layer in model.layers:
+        if layer.weights:
+            layer.set_weights([rng.normal(0, 0.5, w.shape) for w in layer.get_weights()])
+    path = tmp_path / "model.keras"
+    model.save(path)
+    report = check_model(path, export="onnx")
+    assert [c.against for c in report.layers] == ["export:onnx", "export:onnx"]
+    assert report.verdict == "match", report.to_json()
+    assert report.export == "onnx" and max(report.export_drift) < 1e-5
