@@ -13,11 +13,14 @@ EXAMPLES ?= 100
 BACKEND ?= tensorflow
 # Also build the cross-target matrix into the report: e.g. TARGETS=all or TARGETS=tensorflow,jax
 TARGETS ?=
+# Also build the export matrix into the report: e.g. EXPORTS=onnx,litert (installs the extras first)
+EXPORTS ?=
 
 .PHONY: report report-check test test-backends test-exports sweep matrix test-thorough bench trust docs clean
 
 report: $(STAMP)  ## the main job: sweep + every case in cases/ -> reports/<run-id>/index.html, reports/latest
-	$(BIN)/rnn-parity report --examples $(EXAMPLES) --seed $(SEED) --target $(BACKEND) $(if $(TARGETS),--targets $(TARGETS))
+	$(if $(EXPORTS),$(BIN)/python -m pip install --quiet -e '.[test,onnx,litert]')
+	$(BIN)/rnn-parity report --examples $(EXAMPLES) --seed $(SEED) --target $(BACKEND) $(if $(TARGETS),--targets $(TARGETS)) $(if $(EXPORTS),--exports $(EXPORTS))
 
 # report-check opens reports/latest/index.html in headless Chromium at 1280 px and fails (exit 1, one line per
 # problem) on console errors, images that do not load, horizontal overflow or placeholder text (nan, None,

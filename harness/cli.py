@@ -154,6 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--workers", type=int, default=1, help="sweep worker processes (default 1)")
     report.add_argument("--merge", nargs="+", type=Path, default=None, metavar="SHARD_DIR",
                         help="report on these `sweep --shard K/N --out DIR` outputs instead of running the sweep")
+    report.add_argument("--exports", type=_cells, default=None, metavar="EXPORTERS",
+                        help="also export every kind with these converters (onnx,litert) and add the export matrix")
+    report.add_argument("--export-examples", type=int, default=20, metavar="N",
+                        help="examples per kind and exporter for --exports (default 20)")
     report.add_argument("--targets", type=_cells, default=None,
                         help="also run the sweep on these targets (comma-separated, or 'all' = every installed one) "
                              "and add the cross-target matrix to the report")
@@ -417,6 +421,16 @@ def cmd_report(args: argparse.Namespace) -> int:
                                    max_timesteps=args.max_timesteps, per_config=args.per_config, workers=args.workers)
     except (ValueError, OSError) as exc:
         raise UsageError(f"--merge: {exc}" if args.merge else str(exc)) from None
+    if args.exports is not None:  # an unknown exporter or a missing extra: one line, before any work
+        from harness.exports.port import export_port
+
+        if args.export_examples < 1:
+            raise UsageError(f"--export-examples must be >= 1, got {args.export_examples}")
+        try:
+            for name in args.exports:
+                export_port(name)
+        except ValueError as exc:
+            raise UsageError(str(exc).replace("--export ", "--exports ")) from None
     cases_dir = None if args.no_cases else (args.cases or CASES_DIR)
     if cases_dir is not None and not Path(cases_dir).is_dir():
         raise UsageError(f"--cases {cases_dir}: not a directory")
@@ -432,6 +446,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     _print_table(summary_by(sweep, ["cell"]).to_dict("records"))
     if not data.ports.empty:
         _print_table(data.ports[["case", "verdict", "flags", "agrees"]].to_dict("records"))
+    if args.exports is not None:
+        from harness.reporting.exports_matrix import attach_to_report as attach_exports
+        from harness.reporting.exports_matrix import run_exports
+
+        exports = run_exports(args.exports, options.cells, examples=args.export_examples, seed=args.seed,
+                              progress=not args.no_progress)
+        attach_exports(run, exports)
+        print(f"exports: {len(exports.cases)} exported examples in {exports.seconds:.0f} s -> {run / 'exports'}")
     if args.targets is not None:
         from harness.reporting.matrix import attach_to_report
 

@@ -50,7 +50,7 @@ def export_port(exporter: str, *, layer: Any = None, cache: ExportCache | None =
                 initial_state_shapes=None if data.initial_state is None else [s.shape for s in data.initial_state],
                 cache=cache)
             port.details = {"artifact": f"{exporter} {_holds(artifact.contents)}", "contents": artifact.contents,
-                            "export_seconds": round(artifact.seconds, 3)}
+                            "export_seconds": round(artifact.seconds, 3), "versions": artifact.versions}
             returned = artifact.run(data.x, mask=data.mask, initial_state=data.initial_state)
         except ExportUnsupported as exc:
             raise PortUnsupported(f"{exporter} cannot export it: {exc}") from None

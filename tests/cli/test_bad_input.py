@@ -102,6 +102,9 @@ BAD = [
     ("report-negative-examples", ["report", "--examples", "-1", "--out", "{tmp}/reports"], "--examples"),
     ("report-cases-missing", ["report", "--examples", "1", "--cases", "{tmp}/nodir", "--out", "{tmp}/reports"], "nodir"),
     ("report-compare-not-runs", ["report", "--compare", "{tmp}/a", "{tmp}/b"], "a"),
+    ("report-export-unknown", ["report", "--examples", "1", "--exports", "coreml", "--out", "{tmp}/reports"], "coreml"),
+    ("report-export-examples-zero", ["report", "--examples", "1", "--exports", "onnx", "--export-examples", "0",
+                                     "--out", "{tmp}/reports"], "--export-examples"),
     ("replay-bad-token", ["replay", "not-a-token"], "token"),
 ]
 

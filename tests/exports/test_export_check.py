@@ -75,3 +75,20 @@ def test_check_model_export_localises_per_layer(tmp_path):
     assert [c.against for c in report.layers] == ["export:onnx", "export:onnx"]
     assert report.verdict == "match", report.to_json()
     assert report.export == "onnx" and max(report.export_drift) < 1e-5
+
+
+def test_report_with_exports_writes_the_matrix(tmp_path, capsys):
+    pytest.importorskip("tf2onnx", reason="the onnx extra is not installed (make test-exports)")
+    import pandas as pd
+
+    from harness.cli import main
+
+    code = main(["report", "--examples", "2", "--seed", "3", "--cells", "GRU", "--no-cases", "--exports", "onnx",
+                 "--export-examples", "2", "--no-progress", "--out", str(tmp_path)])
+    capsys.readouterr()
+    assert code == 0
+    run = (tmp_path / "latest").resolve()
+    matrix = pd.read_csv(run / "exports" / "matrix.csv")
+    assert set(matrix["exporter"]) == {"onnx"} and set(matrix["kind"]) == {"GRU"}
+    assert (matrix[["pass", "ill-conditioned", "unsupported"]].sum(axis=1) == matrix["cases"]).all()
+    assert "id='exports'" in (run / "index.html").read_text()
