@@ -432,6 +432,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(str(exc).replace("--export ", "--exports ")) from None
     cases_dir = None if args.no_cases else (args.cases or CASES_DIR)
+    if cases_dir is None and not args.merge and options.examples == 0:
+        raise UsageError("nothing to report: --examples 0 with --no-cases (give sweep examples or case files)")
     if cases_dir is not None and not Path(cases_dir).is_dir():
         raise UsageError(f"--cases {cases_dir}: not a directory")
     data = collect(options, cases_dir=cases_dir, progress=not args.no_progress, sweep=merged)

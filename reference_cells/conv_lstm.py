@@ -49,7 +49,7 @@ from reference_cells import activations
 from reference_cells.conventions import KERAS, LSTM_GATE_ORDER, Conventions
 from reference_cells.gates import bias_scale, split_gates
 from reference_cells.layer_config import LayerOptions
-from reference_cells.sequence import SequenceTrace, StatefulSequence, _drive
+from reference_cells.sequence import SequenceTrace, StatefulSequence, StepFunction, _drive
 
 GATE_ORDER = LSTM_GATE_ORDER
 STATE_NAMES = ("h", "c")
@@ -325,6 +325,40 @@ def run_conv_lstm(
     return _drive(
         cell.step, cell.state_names, x, options,
         mask=mask, initial_state=initial_state, conventions=conventions, dtype=dtype,
+        carried_state=carried_state, state_shape=cell.state_shape(x.shape[2:]),
+    )
+
+
+def run_conv_lstm_with_step(
+    rank: int,
+    step: StepFunction,
+    x: np.ndarray,
+    weights: Sequence[np.ndarray],
+    config: Mapping[str, Any],
+    *,
+    mask: np.ndarray | None = None,
+    initial_state: Sequence[np.ndarray] | None = None,
+    carried_state: Sequence[np.ndarray] | None = None,
+    dtype: np.dtype | type = np.float64,
+) -> SequenceTrace:
+    """Keras's ConvLSTM time loop around someone else's one-step function.
+
+    ``step(x_t (B, *S_in, C), [h, c]) -> (output_t, [h, c])`` with states
+    ``(B, *S, F)``; the loop (initial state, go_backwards, masking, return
+    values) is exactly :func:`run_conv_lstm`'s, so only the step's maths are
+    under test. ``weights`` only size the state (``S`` from the convolution).
+    """
+    options = options_from_config(config)
+    conv = ConvOptions.from_config(rank, config)
+    dtype = np.dtype(dtype)
+    x = np.asarray(x, dtype=dtype)
+    cell = ConvLSTMCell(
+        weights, options, KERAS, dtype, rank=rank, strides=conv.strides, padding=conv.padding,
+        dilation_rate=conv.dilation_rate, data_format=conv.data_format,
+    )
+    return _drive(
+        step, cell.state_names, x, options,
+        mask=mask, initial_state=initial_state, conventions=KERAS, dtype=dtype,
         carried_state=carried_state, state_shape=cell.state_shape(x.shape[2:]),
     )
 

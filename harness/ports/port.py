@@ -230,20 +230,23 @@ def class_port(name: str, cls: type, guard: PortGuard | None = None) -> Port:
 
 
 def step_port(name: str, step: Callable, guard: PortGuard | None = None) -> Port:
-    """The harness runs Keras's time loop around the port's step function."""
+    """The harness runs Keras's time loop around the port's step function (one SimpleRNN/LSTM/GRU or
+    ConvLSTM cell: ``step(x_t, states, weights, config) -> (output_t, new_states)``)."""
+    from reference_cells.conv_lstm import run_conv_lstm_with_step
     from reference_cells.sequence import run_sequence_with_step
 
     guard = guard or PortGuard()
 
     def run(data: CaseData, config: Mapping[str, Any], expected: Expected) -> dict[str, NamedTensor]:
         spec = data.spec.layer
-        if not isinstance(spec, CellSpec):
-            raise PortCallError(f"a step port implements one SimpleRNN/LSTM/GRU cell, not a {spec.kind} layer; "
-                                "use a function, class, stepper or subprocess port")
+        conv_rank = {"ConvLSTM1D": 1, "ConvLSTM2D": 2, "ConvLSTM3D": 3}.get(spec.kind)
+        if not isinstance(spec, CellSpec) and conv_rank is None:
+            raise PortCallError(f"a step port implements one SimpleRNN/LSTM/GRU or ConvLSTM cell, not a {spec.kind} "
+                                "layer; use a function, class, stepper or subprocess port")
         ref = expected[0]
         weights = [w.copy() for w in data.weights]
         cfg = dict(config)
-        state_names = STATE_NAMES[spec.kind]
+        state_names = STATE_NAMES[spec.kind] if conv_rank is None else ("h", "c")
 
         def cell_step(x_t: np.ndarray, states: Sequence[np.ndarray]):
             value = guard.call(step, x_t.astype(np.float32), [s.astype(np.float32) for s in states], weights, cfg,
@@ -256,20 +259,22 @@ def step_port(name: str, step: Callable, guard: PortGuard | None = None) -> Port
                 raise PortCallError(f"step() returned {len(new_states)} state(s), expected [{', '.join(state_names)}]")
             out = checked_array(out, "output_t")
             new_states = [checked_array(s, f"new state {n}") for s, n in zip(new_states, state_names)]
+            want = states[0].shape  # (batch, units), or (batch, *spatial, filters) for ConvLSTM
+            layout = "(batch, units)" if conv_rank is None else "(batch, *spatial, filters)"
             for what, array in [("output_t", out), *zip(state_names, new_states)]:
-                if array.shape != (x_t.shape[0], spec.units):
-                    raise PortCallError(f"step() returned {what} of shape {array.shape}, expected (batch, units)=({x_t.shape[0]}, {spec.units})")
+                if array.shape != want:
+                    raise PortCallError(f"step() returned {what} of shape {array.shape}, expected {layout}={want}")
             return out.astype(np.float64), [s.astype(np.float64) for s in new_states]
 
         carried = None
         chunks = []
         for k, (a, b) in enumerate(data.chunk_bounds()):
-            trace = run_sequence_with_step(
-                spec.kind, cell_step, data.x[:, a:b], spec.to_keras_config(),
-                mask=None if data.mask is None else data.mask[:, a:b],
-                initial_state=data.initial_state if k == 0 else None,
-                carried_state=carried,
-            )
+            common = dict(mask=None if data.mask is None else data.mask[:, a:b],
+                          initial_state=data.initial_state if k == 0 else None, carried_state=carried)
+            if conv_rank is None:
+                trace = run_sequence_with_step(spec.kind, cell_step, data.x[:, a:b], spec.to_keras_config(), **common)
+            else:
+                trace = run_conv_lstm_with_step(conv_rank, cell_step, data.x[:, a:b], weights, cfg, **common)
             carried = trace.final_states if spec.stateful else None
             chunks.append(ref.named(trace.layer_return(), start=a, stop=b).values())
         return concat_chunks(chunks)

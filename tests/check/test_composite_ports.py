@@ -333,3 +333,21 @@ def test_backward_last_first_step_is_the_output_after_reading_the_last_input_onl
     right = run_bidirectional("LSTM", x, weights, config).output
     np.testing.assert_array_equal(wrong[:, :3], right[:, :3])
     assert np.abs(wrong[:, 3:] - right[:, 3:]).max() > 1e-3
+
+
+@pytest.mark.keras
+def test_convlstm_step_port_runs_inside_the_harness_loop(runner):
+    """A ConvLSTM step port: the cell maths only; masks, go_backwards and initial states are the harness's loop."""
+    from reference_cells import KERAS
+    from reference_cells.conv_lstm import ConvLSTMCell, ConvOptions, options_from_config
+
+    def step(x_t, states, weights, config):
+        conv = ConvOptions.from_config(1, config)
+        cell = ConvLSTMCell(weights, options_from_config(config), KERAS, np.dtype(np.float32), rank=1,
+                            strides=conv.strides, padding=conv.padding, dilation_rate=conv.dilation_rate,
+                            data_format=conv.data_format)
+        return cell.step(x_t, states)
+
+    report = check_port(step, layer="ConvLSTM1D", adapter="step", examples=3, max_timesteps=6, runner=runner,
+                        **{**CONV, "mask": "mixed", "initial_state": True, "go_backwards": True})
+    assert report.verdict == "match", render(report)

@@ -102,6 +102,7 @@ BAD = [
     ("report-negative-examples", ["report", "--examples", "-1", "--out", "{tmp}/reports"], "--examples"),
     ("report-cases-missing", ["report", "--examples", "1", "--cases", "{tmp}/nodir", "--out", "{tmp}/reports"], "nodir"),
     ("report-compare-not-runs", ["report", "--compare", "{tmp}/a", "{tmp}/b"], "a"),
+    ("report-nothing", ["report", "--examples", "0", "--no-cases", "--out", "{tmp}/reports"], "nothing to report"),
     ("report-export-unknown", ["report", "--examples", "1", "--exports", "coreml", "--out", "{tmp}/reports"], "coreml"),
     ("report-export-examples-zero", ["report", "--examples", "1", "--exports", "onnx", "--export-examples", "0",
                                      "--out", "{tmp}/reports"], "--export-examples"),
