@@ -47,6 +47,7 @@ test-thorough: $(STAMP)  ## long Hypothesis run (not in CI)
 	RNN_PARITY_PROFILE=thorough $(BIN)/python -m pytest -n $(WORKERS) -p no:cacheprovider
 
 bench: $(STAMP)  ## naive loop vs sweep on the same cases, diagnosis time, reference vs Keras; last line "speedup: <x>x"
+	$(BIN)/python bench/exports.py --if-installed
 	$(BIN)/python bench/run.py
 
 trust: $(STAMP)  ## the zero-false-alarm run: ~11,000 correct cases (T up to 1,000, chaotic gains) -> trust-out/
