@@ -16,10 +16,13 @@ def package_versions(*names: str) -> dict[str, str]:
     """Installed versions of the named distributions (``"missing"`` when absent)."""
     out = {}
     for name in names:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "missing"
+        out[name] = "missing"
+        for distribution in (name, f"{name}-cpu"):  # TensorFlow is installed as tensorflow-cpu on Linux x86-64
+            try:
+                out[name] = importlib.metadata.version(distribution)
+                break
+            except importlib.metadata.PackageNotFoundError:
+                continue
     return out
 
 
