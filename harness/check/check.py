@@ -22,8 +22,10 @@ from typing import Any, Mapping
 import numpy as np
 from hypothesis import strategies as st
 
-from harness.check.conditions import (CauseGroup, Condition, facts, partition, separators, shared_facts,
+from harness.check.conditions import (MAX_TESTED, CauseGroup, Condition, facts, negate_spec, partition, separators,
+                                      shared_facts,
                                       try_condition)
+from harness.check.coverage import balance
 from harness.check.diagnosis import Diagnosis, Example, Finding, evaluate
 from harness.errors import PortCallError
 from harness.layers.case import CaseSpec
@@ -32,7 +34,8 @@ from harness.layers.composite import COMPOSITE_KINDS, OPTIONS, check_layers, val
 from harness.layers.generate import draw_examples
 from harness.layers.strategies import case_specs, check_chunks, layer_specs
 from harness.layers.tensors import concat_chunks
-from harness.oracle.compare import CaseResult, StepRecord, compare, error_result, shared_non_finite, summarize
+from harness.oracle.conventions import LayerConventions
+from harness.oracle.compare import abs_diff, CaseResult, StepRecord, compare, error_result, shared_non_finite, summarize
 from harness.oracle.reference import layer_reference, run_reference
 from harness.oracle.references import flatten
 from harness.oracle.tolerance import noise_floor
@@ -194,6 +197,20 @@ class CheckReport:
         return [{"option": name, "value": json.loads(value), "examples": n, "matched": m}
                 for (name, value), (n, m) in rows]
 
+    def never_drawn(self, fixed: Mapping[str, Any] = {}) -> list[str]:
+        """Values of boolean options that no example exercised by chance (the user did not fix them)."""
+        values: dict[str, set] = {}
+        for row in self.support:
+            values.setdefault(row["option"], set()).add(json.dumps(row["value"]))
+        out = []
+        for name, seen in values.items():
+            if name in fixed or name in ("mask", "initial_state", "batch", "chunks", "units") or len(seen) != 1:
+                continue
+            value = json.loads(next(iter(seen)))
+            if isinstance(value, bool):
+                out.append(f"{name}={not value}")
+        return out
+
     def causes(self) -> list[dict[str, Any]]:
         """One entry per named cause (or ``unexplained`` group), with the condition it shows under."""
         out = []
@@ -274,6 +291,7 @@ def _draw_cell(port: Port, options: CheckOptions, fixed: dict[str, Any], *, seed
         case_fixed["chunks"] = 1
     drawn = draw_examples(layer_specs(kinds=[options.kind], max_units=options.max_units, **layer_fixed),
                           count=min(count, layers), seed=seed)
+    drawn = balance(drawn, layer_fixed)  # every value of every boolean option, by design
     strategy = case_specs(
         layers=st.sampled_from(drawn),
         max_timesteps=options.max_timesteps,
@@ -369,6 +387,10 @@ def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None =
             ran.append(outcome)
 
     report = CheckReport(port=port.name, verdict="match", outcomes=outcomes, not_exercised=_not_exercised(port, specs))
+    missed = report.never_drawn(options.fixed) if not options.replay else []
+    if missed:
+        report.not_exercised.append(f"{', '.join(missed)} (not drawn in {len(outcomes)} examples; "
+                                    "fix it with --set to check it, or draw more with --examples)")
     errors = [o for o in outcomes if o.result.status == "error"]
     report.base_error = max((o.result.worst_abs_err for o in outcomes if o.result.status != "error"), default=0.0)
     if errors:
@@ -437,7 +459,7 @@ def _hostile(report: CheckReport) -> str | None:
 
 #: Fresh examples per test of a condition (held, and per negated fact), over this many layer configurations.
 CONDITION_EXAMPLES = 4
-CONDITION_LAYERS = 1
+CONDITION_LAYERS = 2
 
 
 def _condition(report: CheckReport, group: CauseGroup, index: int, port: Port, options: CheckOptions,
@@ -495,14 +517,42 @@ def _condition(report: CheckReport, group: CauseGroup, index: int, port: Port, o
     seen = [facts(o.spec) for o in report.outcomes]
     tried = []
     widest = shared_facts(group_facts, seen)
-    for when in [*found[:1], *([widest] if widest and widest != found[0] else [])]:
+    for when in [*found[:MAX_TESTED], *([widest] if widest and widest not in found[:MAX_TESTED] else [])]:
+        if not when:
+            continue
         condition = try_condition(when, seen=seen, draw=draw, explains=explains,
-                                   explained_elsewhere=lambda ex: any(fits(h, ex) for h in others))
+                                   explained_elsewhere=lambda ex: any(fits(h, ex) for h in others),
+                                   evidence=hypothesis is not None,
+                                   structural=lambda name, other: _structural(hypothesis, group, report, name, other))
         if condition.isolated:
             condition.counts = _counts(report, group, condition.when, silence)
             return condition
         tried.append(condition.note)
     return Condition(isolated=False, note="; ".join(tried))
+
+
+def _structural(hypothesis: Any, group: CauseGroup, report: CheckReport, name: str, other: Any) -> bool:
+    """Reference only (no Keras, no port): with ``name`` set to ``other`` on the group's own
+    examples (same data seeds), the cause changes nothing on any of them."""
+    if hypothesis is None:
+        return False
+    for i in group.members:
+        spec = negate_spec(report.outcomes[i].spec, name, other)
+        if spec is None or not isinstance(spec.layer, CellSpec):
+            return False
+        try:
+            probe = Example(data=spec.build(), port={}, noise=None)  # type: ignore[arg-type]
+            keras, faulty = probe.expected(LayerConventions()), probe.expected(hypothesis.conventions)
+        except ValueError:
+            return False
+        for key, value in keras.items():
+            theirs = faulty.get(key)
+            if theirs is None or theirs.values.shape != value.values.shape:
+                return False
+            scale = max(1.0, float(np.nanmax(np.abs(value.values), initial=0.0)))
+            if float(np.nanmax(abs_diff(theirs.values, value.values), initial=0.0)) > 1e-9 * scale:
+                return False
+    return True
 
 
 def _counts(report: CheckReport, group: CauseGroup, when: Mapping[str, Any], silence: Mapping[int, bool]) -> dict[str, int]:

@@ -37,7 +37,9 @@ CELL_FACTS = ("zero_output_for_mask", "return_sequences", "return_state", "go_ba
               "use_bias", "stateful", "unroll", "activation", "recurrent_activation", "dropout",
               "recurrent_dropout")
 #: Data facts, after the options (a condition prefers options: they are what a user pins).
-DATA_FACTS = ("mask", "initial_state", "batch", "chunks")
+DATA_FACTS = ("units", "mask", "initial_state", "batch", "chunks")
+#: What a ">1" fact is drawn as when a condition holds it.
+_MORE_THAN_ONE = {"units": 3, "batch": 2, "chunks": 2}
 
 
 def facts(spec: CaseSpec) -> dict[str, Any]:
@@ -59,6 +61,9 @@ def facts(spec: CaseSpec) -> dict[str, Any]:
         for key, value in sorted({**layer.config, **dict(layer.loop)}.items()):
             if key in settable and isinstance(value, (bool, str)):
                 out[key] = value
+    units = getattr(layer, "units", None)
+    if units is not None:
+        out["units"] = 1 if units == 1 else ">1"  # one unit hides kernel-layout and reset placement
     out["mask"] = spec.mask
     out["initial_state"] = spec.initial_state
     out["batch"] = 1 if spec.batch == 1 else ">1"
@@ -97,7 +102,7 @@ def separators(group: Sequence[Mapping[str, Any]], against: Sequence[Mapping[str
     rest = [*against, *silent]
     # A literal that holds on every other example cannot help any conjunction.
     useful = [lit for lit in shared if not all(m.get(lit[0]) == lit[1] for m in rest)]
-    ranked = [] if against else [(len(silent), 0, 0, {})]
+    ranked = []
     for size in range(1, max_facts + 1):
         for n, combo in enumerate(itertools.combinations(useful, size)):
             when = dict(combo)
@@ -105,6 +110,8 @@ def separators(group: Sequence[Mapping[str, Any]], against: Sequence[Mapping[str
                 continue
             ranked.append((sum(holds(when, m) for m in silent), size, n, when))
     ranked.sort(key=lambda item: (item[1], item[0], item[2]))
+    if not against:  # holding everywhere is a separator too: the last resort
+        ranked.append((len(silent), 0, 0, {}))
     return [when for *_, when in ranked]
 
 
@@ -125,15 +132,15 @@ def negated_values(name: str, value: Any, seen: Sequence[Mapping[str, Any]]) -> 
         return not value
     if name == "mask":
         return "none" if value == "mixed" else "mixed"
-    if name in ("batch", "chunks"):
-        return 2 if value == 1 else 1
+    if name in _MORE_THAN_ONE:
+        return ">1" if value == 1 else 1
     others = sorted({f[name] for f in seen if name in f and f[name] != value}, key=str)
     return others[0] if others else None
 
 
 def fixed_values(when: Mapping[str, Any]) -> dict[str, Any]:
     """``when`` as options a check can fix (``batch=">1"`` is drawn as batch 2)."""
-    return {name: (2 if value == ">1" else value) for name, value in when.items()}
+    return {name: (_MORE_THAN_ONE.get(name, 2) if value == ">1" else value) for name, value in when.items()}
 
 
 @dataclass
@@ -228,6 +235,8 @@ def try_condition(
     draw: Callable[[dict[str, Any], int], list[tuple[bool, Example | None]]],
     explains: Callable[[Example], bool],
     explained_elsewhere: Callable[[Example], bool],
+    evidence: bool = True,
+    structural: Callable[[str, Any], bool] | None = None,
 ) -> Condition:
     """Test ``when`` on fresh examples: ``draw(fixed, offset)`` runs fresh examples with the
     options ``fixed`` held and returns ``(diverged, example)`` per example.
@@ -238,7 +247,10 @@ def try_condition(
     turn, the others held): every fresh example must match, or diverge for another group's
     cause (``explained_elsewhere``); if some diverge with this cause instead, the fact is not
     needed and is dropped from the condition (so a conjunction the sample suggested by chance
-    shrinks to the facts that matter)."""
+    shrinks to the facts that matter). With ``evidence`` (a named cause), a fact is kept only
+    if some negated example matched where the cause would have shown (``explains`` false on a
+    matching example); a fact without which the cause never can show (mask present, for a
+    masking cause) is implied, not part of the condition."""
     condition = Condition(when=dict(when))
     held = draw(fixed_values(when), 0)
     if held and not any(d for d, _ in held):
@@ -262,6 +274,18 @@ def try_condition(
         fixed = fixed_values({**{n: v for n, v in when.items() if n != name}, name: other})
         results = draw(fixed, k + 1)
         still = [ex for d, ex in results if d and not (ex is not None and explained_elsewhere(ex))]
+        if not still and evidence and structural is not None and structural(name, other):
+            pass  # the cause cannot show without this fact at all (reference-only test): it is needed
+        elif not still and evidence:
+            # Needed only if some fresh example matched where the cause would have shown; if the
+            # cause could not show on any (e.g. no mask, nothing to mask), draw once more.
+            for attempt in range(2):
+                if any(not d and ex is not None and not explains(ex) for d, ex in results):
+                    break
+                if attempt == 0:
+                    results += draw(fixed, k + 51)
+            else:
+                continue  # never could show without it: implied by the other facts, not part of the condition
         if not still:
             matched += len(results)
             drawn += len(results)
@@ -275,4 +299,22 @@ def try_condition(
             return condition
     condition.when = needed
     condition.negated, condition.untested = (matched, drawn), tuple(untested)
+    if when and not needed:
+        condition.isolated = False
+        condition.note = f"the cause shows with each fact of {describe(when)} negated: none of them is the condition"
     return condition
+
+
+def negate_spec(spec: CaseSpec, name: str, other: Any) -> CaseSpec | None:
+    """``spec`` with one fact set to ``other`` (same seed), or None if that is not a valid case."""
+    import dataclasses
+
+    value = {"units": 3, "batch": 2, "chunks": 2}.get(name, 2) if other == ">1" else other
+    try:
+        if name in ("mask", "initial_state", "batch", "chunks"):
+            return dataclasses.replace(spec, **{name: value})
+        if isinstance(spec.layer, CellSpec):
+            return dataclasses.replace(spec, layer=spec.layer.replace(**{name: value}))
+    except (ValueError, TypeError):
+        return None
+    return None
