@@ -389,8 +389,13 @@ def _check_case_file(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     expected = None
     if case.expected_verdict is not None:
-        agrees = report.verdict == case.expected_verdict and tuple(report.flags) == case.expected_flags
-        expected = f"  expected: {case.expected_verdict} {list(case.expected_flags)} -> {'as expected' if agrees else 'NOT as expected'}"
+        from harness.check.case_files import condition_mismatches
+
+        wrong = condition_mismatches(case, report)
+        agrees = report.verdict == case.expected_verdict and tuple(report.flags) == case.expected_flags and not wrong
+        when = f" when {case.expected_when}" if case.expected_when else ""
+        expected = (f"  expected: {case.expected_verdict} {list(case.expected_flags)}{when} -> "
+                    f"{'as expected' if agrees else 'NOT as expected'}" + (f" ({'; '.join(wrong)})" if wrong else ""))
     return _answer(report, args, command=case.command(), expected=expected)
 
 

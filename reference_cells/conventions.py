@@ -61,7 +61,12 @@ _CHOICES: Mapping[str, tuple[str, ...]] = {
     #           per-step mask (B, 1) broadcasts against the state's last two axes, so width
     #           position w of every sample follows sample w's mask (Keras JAX backend,
     #           jax/rnn.py l.154-176; it runs only when width == batch, else Keras fails).
-    "mask": ("keras", "ignore", "zeros", "state", "jax-spatial"),
+    #   carry:  output = previous emitted output at masked steps even when the layer has
+    #           zero_output_for_mask=True (a port that only knows the default rule).
+    #   blend:  the mask applied as arithmetic, out = m*new + (1-m)*old in float32 (ONNX /
+    #           converter lowering of the select): an overflow (inf/NaN) in the discarded
+    #           branch turns into NaN (0*inf), see sequence._blend.
+    "mask": ("keras", "ignore", "zeros", "state", "jax-spatial", "carry", "blend"),
     # Stateful layers: keras carries final states into the next call; reset restarts each call.
     "state_carry": ("keras", "reset"),
 }

@@ -226,7 +226,7 @@ def _drive(
     outputs = np.empty((batch, steps, *state_shape), dtype)
     state_trace = {name: np.empty((batch, steps, *state_shape), dtype) for name in state_names}
     prev_output = np.zeros((batch, *state_shape), dtype)
-    zero_output = options.zero_output_for_mask or conventions.mask == "zeros"
+    zero_output = (options.zero_output_for_mask and conventions.mask != "carry") or conventions.mask == "zeros"
     # Keras TF unroll path: carry rule in the loop, zeros applied afterwards (see module doc).
     zero_after = zero_output and options.unroll and conventions.mask == "keras" and mask is not None
     if zero_after:
@@ -246,8 +246,12 @@ def _drive(
                 fallback = states[0]
             else:
                 fallback = prev_output
-            out = np.where(keep, out, fallback)
-            new_states = [np.where(keep, new, old) for new, old in zip(new_states, states)]
+            if conventions.mask == "blend":
+                out = _blend(keep, out, fallback)
+                new_states = [_blend(keep, new, old) for new, old in zip(new_states, states)]
+            else:
+                out = np.where(keep, out, fallback)
+                new_states = [np.where(keep, new, old) for new, old in zip(new_states, states)]
         if t == 0:
             outputs = np.empty((batch, steps, *np.shape(out)[1:]), dtype)
             state_trace = {
@@ -268,6 +272,29 @@ def _drive(
     return SequenceTrace(
         outputs=outputs, states=state_trace, final_states=tuple(states), last_output=last_output, options=options
     )
+
+
+#: Largest finite float32: a float32 port overflows to inf beyond it.
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _blend(keep: np.ndarray, new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """The mask applied as arithmetic, as a float32 port computes it:
+
+        out = m * new + (1 - m) * old,   m = 1.0 where the step is used, else 0.0
+
+    equal to the select ``where(m, new, old)`` while both branches are finite in float32;
+    but ``0 * inf = NaN``, so where the *discarded* branch has overflowed float32 (|v| >
+    float32 max, inf or NaN) the result is NaN. The reference runs in float64, where the
+    same values may still be finite: an overflow is judged against the float32 range.
+    """
+    m = np.broadcast_to(keep, np.broadcast_shapes(np.shape(keep), np.shape(new))).astype(new.dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = m * new + (1 - m) * old
+        new_bad = ~(np.abs(new) <= _FLOAT32_MAX)  # True for inf and NaN
+        old_bad = ~(np.abs(old) <= _FLOAT32_MAX)
+    poisoned = np.where(m > 0, old_bad, new_bad)  # the discarded branch overflowed
+    return np.where(poisoned, np.nan, out)
 
 
 def _broadcastable(mask: np.ndarray, ndim: int) -> np.ndarray:

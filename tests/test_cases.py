@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.check.case_files import CASES_DIR, load_case_file, run_case_file
+from harness.check.case_files import CASES_DIR, condition_mismatches, load_case_file, run_case_file
 from harness.check.catalogue import FLAGS
 from harness.check.output import render
 
@@ -72,6 +72,14 @@ def test_case_gets_expected_answer(path: Path, keras_runner, request) -> None:
     )
     if case.expected_verdict == "match":
         assert report.flags == [] and report.diagnosis is None, f"{case.name}: a correct port got a diagnosis\n{answer}"
+    wrong = condition_mismatches(case, report)
+    assert not wrong, f"{case.name}: {'; '.join(wrong)}\n{answer}"
+
+
+def test_conditional_cases_expect_a_condition() -> None:
+    """Some cases are ports right in some configurations only, with the condition expected."""
+    conditional = [case for case in _cases() if any(case.expected_when.values())]
+    assert len(conditional) >= 3, "cases/ needs conditional ports whose expected answer names the condition"
 
 
 def test_every_flag_has_a_case() -> None:

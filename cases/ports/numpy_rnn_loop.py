@@ -14,6 +14,7 @@ ACTIVATIONS = {
     "tanh": np.tanh,
     "sigmoid": lambda v: 1.0 / (1.0 + np.exp(-v)),
     "hard_sigmoid": lambda v: np.clip(v / 6.0 + 0.5, 0.0, 1.0),  # Keras 3
+    "onnx_hard_sigmoid": lambda v: np.clip(0.2 * v + 0.5, 0.0, 1.0),  # ONNX HardSigmoid defaults = Keras 2
     "relu": lambda v: np.maximum(v, 0.0),
     "linear": lambda v: v,
     "softsign": lambda v: v / (1.0 + np.abs(v)),

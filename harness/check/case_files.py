@@ -17,6 +17,8 @@ i.e. the repository root for files in ``cases/``)::
       "build": ["cc", "-O2", "-o", "cases/ports/c/prog", "cases/ports/c/prog.c", "-lm"]  # optional, run
                                     # from the repository root (no shell) before the check
       "expected": {"verdict": "mismatch", "flags": ["activation"]}
+                                    # optional "when": {flag: {option: value}}: the condition each
+                                    # flag must be named with ({} = everywhere)
     }
 
 ``rnn-parity check cases/NAME.json`` runs one; the drift reports run them all.
@@ -59,6 +61,7 @@ class CaseFile:
     timeout: float = 60.0
     expected_verdict: str | None = None
     expected_flags: tuple[str, ...] = ()
+    expected_when: dict[str, dict[str, Any]] = field(default_factory=dict)  # flag -> condition
     build: tuple[str, ...] = ()  # argv run from ``root`` before the check (compiling a non-Python port)
     root: Path = Path(".")
 
@@ -131,6 +134,7 @@ def load_case_file(path: Path) -> CaseFile:
         timeout=float(data.get("timeout", 60.0)),
         expected_verdict=expected.get("verdict"),
         expected_flags=tuple(sorted(expected.get("flags", ()))),
+        expected_when=dict(expected.get("when", {})),
         build=tuple(data.get("build", ())),
         root=root,
     )
@@ -159,3 +163,10 @@ def run_case_file(case: CaseFile, *, runner: KerasRunner | None = None, replay: 
     report = run_check(port, case.options(replay=replay), runner=runner)
     report.command = case.command()
     return report
+
+
+def condition_mismatches(case: CaseFile, report: CheckReport) -> list[str]:
+    """How the conditions the check named differ from the case's expected ``when`` (empty: as expected)."""
+    named = {c["flag"]: c["when"] for c in report.causes()}
+    return [f"{flag}: expected when {want}, got {named.get(flag)}" for flag, want in case.expected_when.items()
+            if named.get(flag) != want]

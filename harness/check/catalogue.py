@@ -243,7 +243,9 @@ def time_direction(spec: CellSpec) -> Iterator[Candidate]:
 
 def masking(spec: CellSpec) -> Iterator[Candidate]:
     """Symptom: exactly zero before the first padded step, O(1) after (mask ignored);
-    or errors only at masked positions (wrong masked-step output)."""
+    or errors only at masked positions (wrong masked-step output: the previous output carried
+    where zero_output_for_mask=True asks for zeros, or the reverse); or NaN only at masked
+    steps after an overflow (the mask applied as m*new + (1-m)*old, so 0*inf = NaN)."""
     yield Candidate(
         "masking",
         Conventions(mask="ignore"),
@@ -257,6 +259,21 @@ def masking(spec: CellSpec) -> Iterator[Candidate]:
             "your port outputs zeros at masked steps; Keras repeats the previous output (zero_output_for_mask=False)",
             "at a masked step output the previous step's output (0 before any valid step)",
         )
+    if spec.zero_output_for_mask:
+        yield Candidate(
+            "masking",
+            Conventions(mask="carry"),
+            "your port carries the previous output over masked steps; this layer outputs zeros there "
+            "(zero_output_for_mask=True)",
+            "when zero_output_for_mask=True output zeros at masked steps (the states are still carried)",
+        )
+    yield Candidate(
+        "masking",
+        Conventions(mask="blend"),
+        "your port applies the mask as arithmetic, m*new + (1-m)*old: an overflow (inf) in the discarded branch "
+        "becomes NaN (0*inf) at masked steps, where Keras selects the previous value",
+        "select instead of blending: where(m, new, old) (ONNX: a Where node, not Mul/Add)",
+    )
     yield Candidate(
         "masking",
         Conventions(mask="state"),

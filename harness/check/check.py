@@ -19,9 +19,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+import numpy as np
 from hypothesis import strategies as st
 
-from harness.check.diagnosis import Diagnosis, Example, Finding, diagnose, evaluate
+from harness.check.conditions import (MAX_TESTED, CauseGroup, Condition, facts, negate_spec, partition, separators,
+                                      shared_facts,
+                                      try_condition)
+from harness.check.coverage import balance
+from harness.check.diagnosis import Diagnosis, Example, Finding, evaluate
 from harness.errors import PortCallError, PortUnsupported
 from harness.layers.case import CaseSpec
 from harness.layers.cell import CellSpec
@@ -29,7 +34,8 @@ from harness.layers.composite import COMPOSITE_KINDS, OPTIONS, check_layers, val
 from harness.layers.generate import draw_examples
 from harness.layers.strategies import case_specs, check_chunks, layer_specs
 from harness.layers.tensors import concat_chunks
-from harness.oracle.compare import CaseResult, StepRecord, compare, error_result, summarize
+from harness.oracle.conventions import LayerConventions
+from harness.oracle.compare import abs_diff, CaseResult, StepRecord, compare, error_result, shared_non_finite, summarize
 from harness.oracle.reference import layer_reference, run_reference
 from harness.oracle.references import flatten
 from harness.oracle.tolerance import noise_floor
@@ -119,6 +125,12 @@ class ExampleOutcome:
     result: CaseResult
     records: list[StepRecord]
     details: dict = field(default_factory=dict)  # what the port ran (an export: the artifact's contents)
+    non_finite: str | None = None  # where the port returned NaN/inf while Keras is finite (evidence, diagnosed)
+    shared_non_finite: int = 0  # values non-finite on both sides alike (both overflowed): not an error
+
+    @property
+    def matched(self) -> bool:
+        return self.result.status not in ("drift", "error", "unsupported")
 
 
 @dataclass
@@ -126,7 +138,8 @@ class CheckReport:
     port: str
     verdict: str
     outcomes: list[ExampleOutcome]
-    diagnosis: Diagnosis | None = None
+    diagnosis: Diagnosis | None = None  # every group's causes together (see ``groups``)
+    groups: list[CauseGroup] = field(default_factory=list)  # diverging examples by cause, each with its condition
     base_error: float = 0.0  # worst |port - keras| over the examples
     not_exercised: list[str] = field(default_factory=list)
     error: str | None = None
@@ -157,9 +170,63 @@ class CheckReport:
 
     @property
     def flags(self) -> list[str]:
+        """The union of every group's flags (``unexplained`` for a group nothing explains)."""
         if self.verdict != "mismatch" or self.diagnosis is None:
             return []
-        return self.diagnosis.flags()
+        if not self.groups:
+            return self.diagnosis.flags()
+        return sorted({flag for group in self.groups for flag in group.diagnosis.flags()})
+
+    @property
+    def shared_non_finite(self) -> int:
+        return sum(o.shared_non_finite for o in self.outcomes)
+
+    @property
+    def support(self) -> list[dict[str, Any]]:
+        """Option value -> examples and how many matched (every drawn fact, in fact order)."""
+        table: dict[tuple[str, str], list[int]] = {}
+        order: dict[str, int] = {}
+        for o in self.outcomes:
+            if o.result.status == "error":
+                continue
+            for name, value in facts(o.spec).items():
+                order.setdefault(name, len(order))
+                row = table.setdefault((name, json.dumps(value)), [0, 0])
+                row[0] += 1
+                row[1] += int(o.matched)
+        rows = sorted(table.items(), key=lambda item: (order[item[0][0]], item[0][1]))
+        return [{"option": name, "value": json.loads(value), "examples": n, "matched": m}
+                for (name, value), (n, m) in rows]
+
+    def never_drawn(self, fixed: Mapping[str, Any] = {}) -> list[str]:
+        """Values of boolean options that no example exercised by chance (the user did not fix them)."""
+        values: dict[str, set] = {}
+        for row in self.support:
+            values.setdefault(row["option"], set()).add(json.dumps(row["value"]))
+        out = []
+        for name, seen in values.items():
+            if name in fixed or name in ("mask", "initial_state", "batch", "chunks", "units") or len(seen) != 1:
+                continue
+            value = json.loads(next(iter(seen)))
+            if isinstance(value, bool):
+                out.append(f"{name}={not value}")
+        return out
+
+    def causes(self) -> list[dict[str, Any]]:
+        """One entry per named cause (or ``unexplained`` group), with the condition it shows under."""
+        out = []
+        for group in self.groups:
+            condition = group.condition
+            base = {"when": condition.when if condition.isolated else {}, "examples": len(group.members),
+                    "condition_isolated": condition.isolated, "condition_test": condition.summary()}
+            if group.diagnosis.explained:
+                for f in group.diagnosis.explained:
+                    for part in f.hypothesis.parts:
+                        out.append({"flag": part.flag, **base, "explanation": part.detail, "fix": part.fix})
+            else:
+                out.append({"flag": "unexplained", **base,
+                            "explanation": "no catalogue cause, single or paired, reproduces the port"})
+        return out
 
     def to_json(self) -> dict[str, Any]:
         def finding(f: Finding, *, closest: bool = False) -> list[dict]:
@@ -196,6 +263,9 @@ class CheckReport:
             "seconds": round(self.seconds, 3),
             "diagnosis_seconds": round(self.diagnosis_seconds, 3),
             "hypotheses_searched": self.diagnosis.searched if self.diagnosis else 0,
+            "causes": self.causes() if self.verdict == "mismatch" else [],
+            "support": self.support,
+            "shared_non_finite": self.shared_non_finite,
         }
 
 
@@ -204,8 +274,8 @@ class CheckReport:
 CHECK_LAYERS = 4
 
 
-def draw_cases(port: Port, options: CheckOptions, *, seed: int, count: int) -> list[CaseSpec]:
-    """``count`` examples over at most :data:`CHECK_LAYERS` drawn layer configurations, without the
+def draw_cases(port: Port, options: CheckOptions, *, seed: int, count: int, layers: int = CHECK_LAYERS) -> list[CaseSpec]:
+    """``count`` examples over at most ``layers`` drawn layer configurations, without the
     cases Keras on this target is known to fail on (:mod:`harness.target.behaviours`)."""
     known = option_names(options.kind)
     fixed = {**{k: v for k, v in port.pins.items() if k in known}, **options.fixed}
@@ -214,19 +284,21 @@ def draw_cases(port: Port, options: CheckOptions, *, seed: int, count: int) -> l
     if not port.accepts_initial_state:
         fixed["initial_state"] = False
     draw = _draw_composite if options.composite else _draw_cell
-    return drop_known_crashes(draw(port, options, fixed, seed=seed, count=count), active().name)
+    return drop_known_crashes(draw(port, options, fixed, seed=seed, count=count, layers=layers), active().name)
 
 
-def _draw_cell(port: Port, options: CheckOptions, fixed: dict[str, Any], *, seed: int, count: int) -> list[CaseSpec]:
+def _draw_cell(port: Port, options: CheckOptions, fixed: dict[str, Any], *, seed: int, count: int,
+               layers: int = CHECK_LAYERS) -> list[CaseSpec]:
     layer_fixed = {k: v for k, v in fixed.items() if k in _CELL_FIELDS}
     case_fixed = {k: v for k, v in fixed.items() if k not in _CELL_FIELDS}
     check_chunks(case_fixed, layer_fixed, options.max_timesteps)
     if not port.carries_state:
         case_fixed["chunks"] = 1
-    layers = draw_examples(layer_specs(kinds=[options.kind], max_units=options.max_units, **layer_fixed),
-                           count=min(count, CHECK_LAYERS), seed=seed)
+    drawn = draw_examples(layer_specs(kinds=[options.kind], max_units=options.max_units, **layer_fixed),
+                          count=min(count, layers), seed=seed)
+    drawn = balance(drawn, layer_fixed)  # every value of every boolean option, by design
     strategy = case_specs(
-        layers=st.sampled_from(layers),
+        layers=st.sampled_from(drawn),
         max_timesteps=options.max_timesteps,
         max_batch=options.max_batch,
         recurrent_gains=CHECK_GAINS,
@@ -237,9 +309,8 @@ def _draw_cell(port: Port, options: CheckOptions, fixed: dict[str, Any], *, seed
 
 
 def _draw_composite(port: Port, options: CheckOptions, fixed: dict[str, Any], *, seed: int,
-                    count: int) -> list[CaseSpec]:
-    layers = draw_examples(check_layers(options.kind, fixed, options.max_units), count=min(count, CHECK_LAYERS),
-                           seed=seed)
+                    count: int, layers: int = CHECK_LAYERS) -> list[CaseSpec]:
+    drawn = draw_examples(check_layers(options.kind, fixed, options.max_units), count=min(count, layers), seed=seed)
 
     def value(name: str, strategy: st.SearchStrategy) -> st.SearchStrategy:
         return st.just(fixed[name]) if name in fixed else strategy
@@ -248,7 +319,7 @@ def _draw_composite(port: Port, options: CheckOptions, fixed: dict[str, Any], *,
         lambda layer, batch, timesteps, mask, scale, case_seed, initial_state: CaseSpec(
             layer=layer, batch=batch, timesteps=timesteps, mask=mask, kernel_scale=scale, seed=case_seed,
             initial_state=initial_state),
-        st.sampled_from(layers),
+        st.sampled_from(drawn),
         value("batch", st.integers(1, options.max_batch)),
         value("timesteps", st.integers(min(4, options.max_timesteps), options.max_timesteps)),
         value("mask", st.sampled_from(["mixed", "none"])),
@@ -284,15 +355,29 @@ def run_example(port: Port, spec: CaseSpec, runner: KerasRunner) -> tuple[Exampl
     reference, trace = run_reference(ref, data)
     noise = noise_floor(ref, data, reference, trace)
     non_finite = first_non_finite(port_out, keras_out)
-    if non_finite:
-        return ExampleOutcome(spec, error_result(case_id, kind, non_finite), []), None
     try:
         records = compare(case_id, kind, port_out, keras_out, noise)
     except ValueError as exc:
         return ExampleOutcome(spec, error_result(case_id, kind, f"the port returned {exc}"), []), None
     example_layer = None if isinstance(data.spec.layer, CellSpec) else layer
-    outcome = ExampleOutcome(spec, summarize(case_id, kind, records, noise), records, dict(port.details or {}))
+    result = summarize(case_id, kind, records, noise)
+    if non_finite and result.status != "drift":
+        result = _non_finite_drift(result, records, port_out, keras_out)
+    shared = sum(int(shared_non_finite(p.values.astype("float64"), keras_out[n].values.astype("float64")).sum())
+                 for n, p in port_out.items() if n in keras_out and keras_out[n].values.shape == p.values.shape)
+    outcome = ExampleOutcome(spec, result, records, dict(port.details or {}), non_finite=non_finite,
+                             shared_non_finite=shared)
     return outcome, Example(data=data, port=port_out, noise=noise, layer=example_layer)
+
+
+def _non_finite_drift(result: CaseResult, records: list[StepRecord], port_out: Mapping, keras_out: Mapping) -> CaseResult:
+    """NaN/inf where Keras is finite, at steps the tolerance does not judge: still a divergence."""
+    bad = [r for r in records if not np.isfinite(r.max_abs_err)]
+    first = min(bad, key=lambda r: (r.t, r.tensor != "output")) if bad else None
+    return dataclasses.replace(result, status="drift", worst_abs_err=float("inf"),
+                               first_tensor=first.tensor if first else None, first_t=first.t if first else None,
+                               first_index=first.index if first else None, first_err=float("inf"),
+                               first_tolerance=first.tolerance if first else None)
 
 
 def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None = None) -> CheckReport:
@@ -303,14 +388,19 @@ def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None =
         specs = [CaseSpec.from_token(token) for token in options.replay]
     else:
         specs = draw_cases(port, options, seed=options.seed, count=options.examples)
-    outcomes, examples = [], []
+    outcomes, examples, ran = [], [], []  # ran[k]: the outcome of examples[k]
     for spec in specs:
         outcome, example = run_example(port, spec, runner)
         outcomes.append(outcome)
         if example is not None:
             examples.append(example)
+            ran.append(outcome)
 
     report = CheckReport(port=port.name, verdict="match", outcomes=outcomes, not_exercised=_not_exercised(port, specs))
+    missed = report.never_drawn(options.fixed) if not options.replay else []
+    if missed:
+        report.not_exercised.append(f"{', '.join(missed)} (not drawn in {len(outcomes)} examples; "
+                                    "fix it with --set to check it, or draw more with --examples)")
     errors = [o for o in outcomes if o.result.status == "error"]
     unsupported = [o for o in outcomes if o.result.status == "unsupported"]
     judged = [o for o in outcomes if o.result.status not in ("error", "unsupported")]
@@ -330,9 +420,21 @@ def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None =
     elif any(o.result.status == "drift" for o in outcomes):
         report.verdict = "mismatch"
         started = time.perf_counter()
-        report.diagnosis = diagnose(examples, with_mask=port.accepts_mask, with_initial_state=port.accepts_initial_state)
-        if report.diagnosis.ambiguous:
-            _disambiguate(report, port, options, runner)
+        diverging = [k for k, o in enumerate(ran) if o.result.status == "drift"]
+        report.groups = partition(examples, diverging, with_mask=port.accepts_mask,
+                                  with_initial_state=port.accepts_initial_state)
+        position = {id(o): i for i, o in enumerate(outcomes)}
+        for group in report.groups:  # indices into the examples -> indices into the outcomes
+            group.members = [position[id(ran[k])] for k in group.members]
+        if len(report.groups) == 1 and report.groups[0].diagnosis.ambiguous:
+            _disambiguate(report.groups[0].diagnosis, port, options, runner)
+        report.diagnosis = _merged(report.groups)
+        hostile = _hostile(report)
+        if hostile:
+            report.verdict, report.error = "error", hostile
+        else:
+            for k, group in enumerate(report.groups):
+                group.condition = _condition(report, group, k, port, options, runner, examples, ran)
         report.diagnosis_seconds = time.perf_counter() - started
     if port.guard.printed_lines:
         report.notes.append(f"the port printed {port.guard.printed_lines} line(s) (suppressed)")
@@ -340,18 +442,147 @@ def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None =
     return report
 
 
-def _disambiguate(report: CheckReport, port: Port, options: CheckOptions, runner: KerasRunner) -> None:
+def _disambiguate(diagnosis: Diagnosis, port: Port, options: CheckOptions, runner: KerasRunner) -> None:
     """Several explanations fit equally: draw fresh inputs and keep those that still fit."""
-    assert report.diagnosis is not None
     extra = draw_cases(port, options, seed=options.seed + 1_000_003, count=max(4, options.examples // 2))
     fresh = [ex for spec in extra for _, ex in [run_example(port, spec, runner)] if ex is not None]
     if not fresh:
         return
-    kept = [f for f in (evaluate(f.hypothesis, fresh, precise=True) for f in report.diagnosis.explained) if f.ratio <= 1.0]
+    kept = [f for f in (evaluate(f.hypothesis, fresh, precise=True) for f in diagnosis.explained) if f.ratio <= 1.0]
     if kept:
         names = {f.hypothesis.conventions.describe() for f in kept}
-        report.diagnosis.explained = [f for f in report.diagnosis.explained if f.hypothesis.conventions.describe() in names]
-        report.diagnosis.ambiguous = len(report.diagnosis.explained) > 1
+        diagnosis.explained = [f for f in diagnosis.explained if f.hypothesis.conventions.describe() in names]
+        diagnosis.ambiguous = len(diagnosis.explained) > 1
+
+
+def _merged(groups: list[CauseGroup]) -> Diagnosis:
+    """Every group's diagnosis as one (``flags`` of the report is the union)."""
+    return Diagnosis(explained=[f for g in groups for f in g.diagnosis.explained],
+                     closest=[f for g in groups if not g.diagnosis.explained for f in g.diagnosis.closest],
+                     ambiguous=any(g.diagnosis.ambiguous for g in groups),
+                     searched=sum(g.diagnosis.searched for g in groups))
+
+
+def _hostile(report: CheckReport) -> str | None:
+    """NaN/inf where Keras is finite that no catalogue cause explains: the port failed (an error)."""
+    for group in report.groups:
+        if group.diagnosis.explained:
+            continue
+        bad = [report.outcomes[i] for i in group.members if report.outcomes[i].non_finite]
+        if bad:
+            return (f"{bad[0].non_finite} (example {bad[0].spec.case_id()}; no catalogue cause explains it; "
+                    f"{len(bad)} of {len(report.outcomes)} examples non-finite)")
+    return None
+
+
+#: Fresh examples per test of a condition (held, and per negated fact), over this many layer configurations.
+CONDITION_EXAMPLES = 4
+CONDITION_LAYERS = 2
+
+
+def _condition(report: CheckReport, group: CauseGroup, index: int, port: Port, options: CheckOptions,
+               runner: KerasRunner, examples: list[Example], ran: list[ExampleOutcome]) -> Condition:
+    """The smallest conjunction of drawn facts that holds on the group and on no matching
+    example, tested on fresh examples (see :func:`harness.check.conditions.try_condition`)."""
+    member = set(group.members)
+    hypothesis = group.hypothesis
+    others = [g.hypothesis for g in report.groups if g is not group and g.hypothesis is not None]
+    example_of = {id(o): ex for o, ex in zip(ran, examples)}
+
+    def fits(h: Any, ex: Example) -> bool:
+        return evaluate(h, [ex], precise=True).ratio <= 1.0
+
+    def silent(o: ExampleOutcome) -> bool:
+        """A matching example on which the cause cannot show (it predicts what Keras does)."""
+        ex = example_of.get(id(o))
+        return hypothesis is not None and ex is not None and fits(hypothesis, ex)
+
+    group_facts = [facts(report.outcomes[i].spec) for i in group.members]
+    matched = [o for o in report.outcomes if o.matched]
+    silence = {id(o): silent(o) for o in matched}
+    against = [facts(o.spec) for o in matched if not silence[id(o)]]  # matched where the cause would show
+    quiet = [facts(o.spec) for o in matched if silence[id(o)]]
+    found = separators(group_facts, against, silent=quiet)
+    if found == [{}]:
+        return Condition(counts=_counts(report, group, {}, silence))
+    if not found:
+        return Condition(isolated=False, note=(
+            f"no conjunction of up to 3 drawn facts holds on these {len(member)} examples and on none of the "
+            f"{len(against)} that match where this cause would show"))
+
+    def explains(ex: Example) -> bool:
+        if hypothesis is not None:
+            return fits(hypothesis, ex)
+        return not any(fits(h, ex) for h in others)
+
+    def draw(fixed_when: dict[str, Any], offset: int) -> list[tuple[bool, Example | None]]:
+        fixed = {**options.fixed, **fixed_when}
+        if fixed.get("chunks", 1) > 1:
+            fixed["stateful"] = True
+        try:
+            opts = dataclasses.replace(options, fixed=fixed, replay=())
+            specs = draw_cases(port, opts, seed=options.seed + 7_919 * (offset + 1) + 104_729 * (index + 1),
+                               count=CONDITION_EXAMPLES, layers=CONDITION_LAYERS)
+        except ValueError:
+            return []
+        out = []
+        for spec in specs:
+            outcome, ex = run_example(port, spec, runner)
+            if outcome.result.status != "error":
+                out.append((outcome.result.status == "drift", ex))
+        return out
+
+    seen = [facts(o.spec) for o in report.outcomes]
+    tried = []
+    widest = shared_facts(group_facts, seen)
+    for when in [*found[:MAX_TESTED], *([widest] if widest and widest not in found[:MAX_TESTED] else [])]:
+        if not when:
+            continue
+        condition = try_condition(when, seen=seen, draw=draw, explains=explains,
+                                   explained_elsewhere=lambda ex: any(fits(h, ex) for h in others),
+                                   evidence=hypothesis is not None,
+                                   structural=lambda name, other: _structural(hypothesis, group, report, name, other))
+        if condition.isolated:
+            condition.counts = _counts(report, group, condition.when, silence)
+            return condition
+        tried.append(condition.note)
+    return Condition(isolated=False, note="; ".join(tried))
+
+
+def _structural(hypothesis: Any, group: CauseGroup, report: CheckReport, name: str, other: Any) -> bool:
+    """Reference only (no Keras, no port): with ``name`` set to ``other`` on the group's own
+    examples (same data seeds), the cause changes nothing on any of them."""
+    if hypothesis is None:
+        return False
+    for i in group.members:
+        spec = negate_spec(report.outcomes[i].spec, name, other)
+        if spec is None or not isinstance(spec.layer, CellSpec):
+            return False
+        try:
+            probe = Example(data=spec.build(), port={}, noise=None)  # type: ignore[arg-type]
+            keras, faulty = probe.expected(LayerConventions()), probe.expected(hypothesis.conventions)
+        except ValueError:
+            return False
+        for key, value in keras.items():
+            theirs = faulty.get(key)
+            if theirs is None or theirs.values.shape != value.values.shape:
+                return False
+            scale = max(1.0, float(np.nanmax(np.abs(value.values), initial=0.0)))
+            if float(np.nanmax(abs_diff(theirs.values, value.values), initial=0.0)) > 1e-9 * scale:
+                return False
+    return True
+
+
+def _counts(report: CheckReport, group: CauseGroup, when: Mapping[str, Any], silence: Mapping[int, bool]) -> dict[str, int]:
+    """Over the check's examples: where ``when`` holds, how many diverged in the group and how many
+    matched because the cause cannot show there; elsewhere, how many matched."""
+    member = set(group.members)
+    run = [(i, o) for i, o in enumerate(report.outcomes) if o.result.status != "error"]
+    holding = [(i, o) for i, o in run if all(facts(o.spec).get(k) == v for k, v in when.items())]
+    others = [(i, o) for i, o in run if (i, o) not in holding]
+    return {"holding": len(holding), "diverged": sum(i in member for i, _ in holding),
+            "silent": sum(silence.get(id(o), False) for _, o in holding),
+            "others": len(others), "others_matched": sum(o.matched for _, o in others)}
 
 
 def _not_exercised(port: Port, specs: list[CaseSpec]) -> list[str]:

@@ -21,6 +21,7 @@ import numpy as np
 from harness.check.catalogue import Candidate, candidates, merge
 from harness.layers.case import CaseData
 from harness.layers.tensors import NamedTensor
+from harness.oracle.compare import abs_diff
 from harness.oracle.conventions import LayerConventions
 from harness.oracle.reference import layer_reference, run_reference
 from harness.oracle.references import LayerReference, cell_view
@@ -140,9 +141,7 @@ def residual_ratio(example: Example, conventions: LayerConventions, *, precise: 
         got = example.port.get(name)
         if got is None or got.values.shape != ref.values.shape:
             return float("inf"), float("inf")
-        with np.errstate(invalid="ignore", over="ignore"):
-            diff = np.abs(got.values.astype(np.float64) - ref.values)
-        diff[~np.isfinite(diff)] = np.inf
+        diff = abs_diff(got.values, ref.values)
         per_step = diff.max(axis=(0, 2)) if diff.size else np.zeros(len(ref.steps))
         judged = noise.judged(name) & example.noise.judged(name)
         tol = noise.tolerance(name)
@@ -160,20 +159,26 @@ def evaluate(hypothesis: Hypothesis, examples: Sequence[Example], *, precise: bo
     return Finding(hypothesis, worst_abs, worst_ratio)
 
 
-def diagnose(
-    examples: Sequence[Example], *, with_mask: bool, with_initial_state: bool, pairs: bool = True
-) -> Diagnosis:
-    """Search single faults, then pairs, for conventions that reproduce the port."""
-    if not examples:
-        return Diagnosis()
-    # Examples differ in their drawn options (go_backwards, reset_after, ...): take every
-    # candidate that applies to any of them; on the others it is a no-op.
+def single_hypotheses(examples: Sequence[Example], *, with_mask: bool, with_initial_state: bool) -> list[Hypothesis]:
+    """Every single catalogue fault for these examples. They differ in their drawn options
+    (go_backwards, reset_after, ...): a candidate that applies to any of them is taken; on the
+    others it is a no-op."""
     singles, keys = [], set()
     for example in examples:
         for c in example.candidates(with_mask=with_mask, with_initial_state=with_initial_state):
             if c.key not in keys:
                 keys.add(c.key)
                 singles.append(Hypothesis((c,), c.conventions))
+    return singles
+
+
+def diagnose(
+    examples: Sequence[Example], *, with_mask: bool, with_initial_state: bool, pairs: bool = True
+) -> Diagnosis:
+    """Search single faults, then pairs, for conventions that reproduce the port."""
+    if not examples:
+        return Diagnosis()
+    singles = single_hypotheses(examples, with_mask=with_mask, with_initial_state=with_initial_state)
     result = Diagnosis()
 
     # Screen on the most informative example (Hypothesis draws minimal ones first).

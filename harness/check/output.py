@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from harness.check.check import CheckReport
+from harness.check.conditions import CauseGroup, describe, negated_values
 from harness.ports.guard import HUNG
 
 #: Distinct error reasons shown besides the first (all of them are in --json "errors").
@@ -28,6 +31,7 @@ def render(report: CheckReport) -> str:
             lines.append(f"  ... and {len(others) - MAX_OTHER_ERRORS} other reason(s) (see --json)")
     elif report.verdict == "match":
         lines.append(f"  the port matches Keras at every judged timestep (worst error {report.base_error:.2g})")
+        lines += support_lines(report)
     else:
         first = report.first_divergence
         if first:
@@ -35,28 +39,15 @@ def render(report: CheckReport) -> str:
                 f"  first divergence: {first['tensor']} at t={first['t']} "
                 f"(|port - keras| = {first['error']:.2g}, tolerance {first['tolerance']:.2g})"
             )
-        diagnosis = report.diagnosis
-        if diagnosis and diagnosis.explained:
-            if diagnosis.ambiguous:
-                lines.append(f"  {len(diagnosis.explained)} explanations fit every example equally (fresh inputs could not tell them apart):")
-            for finding in diagnosis.explained:
-                for part in finding.hypothesis.parts:
-                    lines.append(f"  cause [{part.flag}]: {part.detail}")
-                    lines.append(f"    fix: {part.fix}")
-                lines.append(
-                    f"    with the fix the error drops from {report.base_error:.2g} to {finding.residual:.2g} (within tolerance)"
-                )
-        elif diagnosis:
-            lines.append("  cause [unexplained]: no catalogue cause, single or paired, reproduces the port")
-            for finding in diagnosis.closest:
-                names = " + ".join(p.flag for p in finding.hypothesis.parts)
-                lines.append(
-                    f"    closest ({names}, does not explain it): {'; '.join(p.detail for p in finding.hypothesis.parts)} "
-                    f"-> residual {finding.residual:.2g} ({finding.ratio:.3g} x tolerance)"
-                )
+        for group in report.groups:
+            lines += _group_lines(report, group)
         worst = [o for o in report.outcomes if o.result.status == "drift"][:1]
         if worst:
             lines.append(f"  replay the first diverging example: {report.replay_command(worst[0].spec)}")
+        lines += support_lines(report)
+    if report.shared_non_finite and report.verdict != "error":
+        lines.append(f"  note: both Keras and the port are non-finite (NaN/inf) at the same {report.shared_non_finite} "
+                     "value(s): both overflowed alike there; that is not counted as an error")
     artifacts = _artifacts(report)
     if artifacts:
         lines.append(f"  artifacts: {artifacts}")
@@ -75,3 +66,72 @@ def _artifacts(report: CheckReport) -> str:
         if label:
             seen[label] = seen.get(label, 0) + 1
     return ", ".join(f"{label} ({n} example{'s' if n != 1 else ''})" for label, n in seen.items())
+
+
+def _pin(when: dict[str, Any], report: CheckReport) -> str:
+    """``--set a=x`` for each fact of a condition, negated (what to fix if the model never uses it)."""
+    seen = [dict(row) for row in ({r["option"]: r["value"]} for r in report.support)]
+    for name, value in when.items():  # options come first: one negated fact is enough
+        other = negated_values(name, value, seen)
+        if other is not None:
+            return f"--set {name}={_value(other)}"
+    return ""
+
+
+def _value(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _group_lines(report: CheckReport, group: CauseGroup) -> list[str]:
+    condition, diagnosis = group.condition, group.diagnosis
+    counts = condition.counts
+    if condition.isolated and condition.when:
+        others = (f"the {counts['others']} others match" if counts["others_matched"] == counts["others"]
+                  else f"{counts['others_matched']} of the {counts['others']} others match")
+        silent = f", {counts['silent']} where it cannot show" if counts["silent"] else ""
+        when = (f" when {describe(condition.when)} ({counts['diverged']} of {counts['holding']} such examples "
+                f"diverge{silent}; {others})")
+    elif condition.isolated:
+        when = f" (every example: {len(group.members)} of {len(report.outcomes)} diverge)" if len(report.groups) > 1 else ""
+    else:
+        when = f" in {len(group.members)} of {len(report.outcomes)} examples"
+    lines = []
+    if diagnosis.explained:
+        if diagnosis.ambiguous:
+            lines.append(f"  {len(diagnosis.explained)} explanations fit these examples equally (fresh inputs could not tell them apart):")
+        for finding in diagnosis.explained:
+            for part in finding.hypothesis.parts:
+                lines.append(f"  cause [{part.flag}]{when}: {part.detail}")
+                lines.append(f"    fix: {part.fix}")
+            lines.append(f"    with the fix the error drops from {report.base_error:.2g} to {finding.residual:.2g} (within tolerance)")
+    else:
+        lines.append(f"  cause [unexplained]{when}: no catalogue cause, single or paired, reproduces the port")
+        for finding in diagnosis.closest:
+            names = " + ".join(p.flag for p in finding.hypothesis.parts)
+            lines.append(
+                f"    closest ({names}, does not explain it): {'; '.join(p.detail for p in finding.hypothesis.parts)} "
+                f"-> residual {finding.residual:.2g} ({finding.ratio:.3g} x tolerance)"
+            )
+    if condition.isolated and condition.when:
+        lines.append(f"    tested on fresh examples: {condition.summary()}")
+        pin = _pin(condition.when, report)
+        if pin:
+            lines.append(f"    if your model does not use {describe(condition.when)}, pin it: {pin}")
+    elif not condition.isolated:
+        lines.append(f"    {condition.summary()}")
+    return lines
+
+
+def support_lines(report: CheckReport) -> list[str]:
+    """The support map, one line per fact that took more than one value: value examples/matched."""
+    by_option: dict[str, list[dict]] = {}
+    for row in report.support:
+        by_option.setdefault(row["option"], []).append(row)
+    varied = {k: rows for k, rows in by_option.items() if len(rows) > 1}
+    if not varied:
+        return []
+    lines = ["  support (value: matched/examples):"]
+    for name, rows in varied.items():
+        cells = "  ".join(f"{_value(r['value'])} {r['matched']}/{r['examples']}" for r in rows)
+        lines.append(f"    {name:<22} {cells}")
+    return lines

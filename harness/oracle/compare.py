@@ -64,6 +64,25 @@ class CaseResult:
     behaviour: str | None = None  # the named Keras behaviour behind an explained/unsupported status
 
 
+def abs_diff(actual: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``|actual - reference|`` in float64. A value non-finite on one side only is an infinite
+    error; the same non-finite value on both sides (NaN and NaN, inf and inf of one sign) is no
+    error: both computations overflowed there, alike (see :func:`shared_non_finite`)."""
+    a, r = actual.astype(np.float64), reference.astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(a - r)
+    diff[~np.isfinite(diff)] = np.inf
+    diff[shared_non_finite(a, r)] = 0.0
+    return diff
+
+
+def shared_non_finite(actual: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Where both sides hold the same non-finite value (NaN on both, or the same infinity)."""
+    both_nan = np.isnan(actual) & np.isnan(reference)
+    same_inf = np.isinf(actual) & np.isinf(reference) & (np.sign(actual) == np.sign(reference))
+    return both_nan | same_inf
+
+
 def compare(
     case_id: str,
     cell: str,
@@ -82,9 +101,7 @@ def compare(
         got = actual[name]
         if got.values.shape != ref.values.shape:
             raise ValueError(f"{name}: shape {got.values.shape}, expected {ref.values.shape}")
-        with np.errstate(invalid="ignore", over="ignore"):
-            diff = np.abs(got.values.astype(np.float64) - ref.values.astype(np.float64))  # (B, n, U)
-        diff[~np.isfinite(diff)] = np.inf  # NaN/inf on either side is an infinite error
+        diff = abs_diff(got.values, ref.values)  # (B, n, U)
         scale = np.abs(ref.values).max(axis=(0, 2)) if ref.values.size else np.zeros(len(ref.steps))
         tol = noise.tolerance(name)
         judged = noise.judged(name)

@@ -225,9 +225,13 @@ def test_non_finite_output_names_the_first_timestep(keras_runner, value, kind):
         return out
 
     report = check(port, runner=keras_runner, batch=2, timesteps=6)
-    assert statuses(report) == ["error"] * 3  # an error, not a mismatch
-    assert one_reason(report) == (f"the port returned {kind} in output at t=4 (batch 1, unit 2) where Keras is finite "
-                                  "(4 non-finite value(s) in all)")
+    # Non-finite values are evidence (each example diverges and is diagnosed); no catalogue cause
+    # explains these, so the check ends in an error that names the first one.
+    assert statuses(report) == ["drift"] * 3
+    assert report.verdict == "error"
+    assert report.error.startswith(f"the port returned {kind} in output at t=4 (batch 1, unit 2) where Keras is "
+                                   "finite (4 non-finite value(s) in all) (example ")
+    assert "no catalogue cause explains it; 3 of 3 examples non-finite" in report.error
 
 
 def test_non_finite_where_keras_is_non_finite_too_is_not_an_error():
