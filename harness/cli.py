@@ -148,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--max-timesteps", type=int, default=64)
     report.add_argument("--cases", type=Path, default=None, help="case files directory (default: the repository's cases/)")
     report.add_argument("--no-cases", action="store_true", help="sweep only")
+    report.add_argument("--no-core-grid", action="store_true",
+                        help="leave out the core grid (the configurations people ship, one case each per kind)")
     report.add_argument("--out", type=Path, default=Path("reports"), help="reports root (default reports/)")
     report.add_argument("--no-progress", action="store_true")
     report.add_argument("--per-config", type=int, default=8, metavar="K", help="sweep cases per layer configuration (default 8)")
@@ -423,7 +425,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             options = merged.options
         else:
             options = SweepOptions(cells=args.cells, examples=args.examples, seed=args.seed,
-                                   max_timesteps=args.max_timesteps, per_config=args.per_config, workers=args.workers)
+                                   max_timesteps=args.max_timesteps, per_config=args.per_config, workers=args.workers,
+                                   core_grid=not args.no_core_grid)
     except (ValueError, OSError) as exc:
         raise UsageError(f"--merge: {exc}" if args.merge else str(exc)) from None
     if args.exports is not None:  # an unknown exporter or a missing extra: one line, before any work
@@ -437,8 +440,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(str(exc).replace("--export ", "--exports ")) from None
     cases_dir = None if args.no_cases else (args.cases or CASES_DIR)
-    if cases_dir is None and not args.merge and options.examples == 0:
-        raise UsageError("nothing to report: --examples 0 with --no-cases (give sweep examples or case files)")
+    if cases_dir is None and not args.merge and options.examples == 0 and not options.core_grid:
+        raise UsageError("nothing to report: --examples 0 with --no-cases and --no-core-grid (give sweep examples, the core grid or case files)")
     if cases_dir is not None and not Path(cases_dir).is_dir():
         raise UsageError(f"--cases {cases_dir}: not a directory")
     data = collect(options, cases_dir=cases_dir, progress=not args.no_progress, sweep=merged)

@@ -28,6 +28,7 @@ from typing import Callable, Iterable
 from harness.layers.columns import option_groups, spec_columns
 from harness.layers.composite import COMPOSITE_KINDS
 from harness.layers.generate import draw_examples
+from harness.layers.grid import core_cases
 from harness.layers.strategies import INPUT_SCALES, RECURRENT_GAINS, case_groups, case_specs, composite_cases
 from harness.oracle.compare import records_frame
 from harness.sweep.parity import CaseOutcome, check_case
@@ -57,6 +58,7 @@ class SweepOptions:
     per_config: int = 8  # cases per compile group (1: every case its own configuration)
     workers: int = 1  # worker processes (1: run in this process)
     shard: tuple[int, int] = (1, 1)  # (k, n): the k-th of n blocks of compile groups
+    core_grid: bool = False  # also run the core grid (harness/layers/grid.py) of each kind first (the report does)
 
     def __post_init__(self) -> None:
         bad = [c for c in self.cells if c not in ALL_KINDS]
@@ -104,6 +106,8 @@ def draw_groups(options: SweepOptions) -> list[list]:
     deterministic for a given seed, and only this shard's (``options.shard``)."""
     groups: list[list] = []
     for cell in options.cells:
+        if options.core_grid:
+            groups += [[case] for case in core_cases(cell, seed=options.seed)]
         if cell in COMPOSITE_KINDS:
             strategy = composite_cases(kinds=(cell,), max_timesteps=min(options.max_timesteps, COMPOSITE_MAX_TIMESTEPS))
             groups += [[c] for c in draw_examples(strategy, count=options.examples, seed=options.seed)]
@@ -201,19 +205,19 @@ def run_sweep(
 
 def _run_here(groups: list[list], runner: KerasRunner, done, group_done) -> list[list[CaseOutcome] | None]:
     finished: list[list[CaseOutcome] | None] = [None] * len(groups)
-    for i, group in enumerate(groups):
-        if i and i % RELEASE_EVERY == 0:
-            runner.release()
-        outcomes: list[CaseOutcome] = []
-        finished[i] = outcomes
-        try:
+    try:  # Ctrl-C can land anywhere, also while a finished group is being written: keep what finished
+        for i, group in enumerate(groups):
+            if i and i % RELEASE_EVERY == 0:
+                runner.release()
+            outcomes: list[CaseOutcome] = []
+            finished[i] = outcomes
             for spec in group:
                 outcomes.append(check_case(spec, runner))
                 done(outcomes[-1:])
-        except KeyboardInterrupt as exc:
-            exc.partial = finished  # type: ignore[attr-defined]
-            raise
-        group_done(i, outcomes)
+            group_done(i, outcomes)
+    except KeyboardInterrupt as exc:
+        exc.partial = finished  # type: ignore[attr-defined]
+        raise
     return finished
 
 
