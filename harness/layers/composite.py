@@ -176,7 +176,7 @@ class CompositeSpec:
     def short_id(self) -> str:
         c = self.config
         if self.kind == "Bidirectional":
-            parts = [c["inner"], str(c["merge_mode"]), f"u{c['inner_kwargs']['units']}"]
+            parts = [c["inner"], c["merge_mode"] or "unmerged", f"u{c['inner_kwargs']['units']}"]
         elif self.kind == "StackedRNN":
             parts = ["+".join(f"{k}{kw['units']}" for k, kw in zip(c["cells"], c["cell_kwargs"]))]
         else:
