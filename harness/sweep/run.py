@@ -30,7 +30,7 @@ from harness.layers.composite import COMPOSITE_KINDS
 from harness.layers.generate import draw_examples
 from harness.layers.strategies import INPUT_SCALES, RECURRENT_GAINS, case_groups, case_specs, composite_cases
 from harness.oracle.compare import records_frame
-from harness.sweep.parity import CaseOutcome, check_case
+from harness.sweep.parity import CaseOutcome, check_case, check_group, prepare_group
 from harness.sweep.shard import shard_slice
 from harness.target.runner import KerasRunner
 from reference_cells.layer_config import CELL_KINDS
@@ -207,8 +207,8 @@ def _run_here(groups: list[list], runner: KerasRunner, done, group_done) -> list
         outcomes: list[CaseOutcome] = []
         finished[i] = outcomes
         try:
-            for spec in group:
-                outcomes.append(check_case(spec, runner))
+            for spec, prepared in zip(group, prepare_group(group, runner)):
+                outcomes.append(check_case(spec, runner, prepared=prepared))
                 done(outcomes[-1:])
         except KeyboardInterrupt as exc:
             exc.partial = finished  # type: ignore[attr-defined]
@@ -229,7 +229,7 @@ def run_group(group: list) -> list[CaseOutcome]:
     count = _WORKER_RUNNERS["groups"] = _WORKER_RUNNERS.get("groups", 0) + 1  # type: ignore[operator]
     if count % RELEASE_EVERY == 0:
         runner.release()  # type: ignore[attr-defined]
-    return [check_case(spec, runner) for spec in group]  # type: ignore[arg-type]
+    return check_group(group, runner)  # type: ignore[arg-type]
 
 
 def _run_in_workers(groups: list[list], workers: int, done, group_done, runner: KerasRunner) -> list[list[CaseOutcome] | None]:
@@ -248,7 +248,7 @@ def _run_in_workers(groups: list[list], workers: int, done, group_done, runner: 
         taken += 1
         if taken % RELEASE_EVERY == 0:
             runner.release()
-        return [check_case(spec, runner) for spec in group]
+        return check_group(group, runner)
 
     def finished(i: int, outcomes: list[CaseOutcome]) -> None:
         done(outcomes)
