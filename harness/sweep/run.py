@@ -7,7 +7,9 @@ number of cases per cell: ``ceil(examples / per_config)`` configurations,
 ``per_config`` data draws each, the last group cut to fit.
 
 Groups are the unit of work: ``workers > 1`` runs them in worker processes
-(:mod:`harness.sweep.workers`) and ``shard=(k, n)`` keeps the k-th of n contiguous
+(:mod:`harness.sweep.workers`), ``scheduler`` as tasks on a Dask cluster
+(:mod:`harness.sweep.dask_run`), each with its references computed at once
+(:mod:`harness.oracle.group`), and ``shard=(k, n)`` keeps the k-th of n contiguous
 blocks of groups (:mod:`harness.sweep.shard`), so a trace is paid once and the
 concatenation of the shards, in shard order, is the unsharded sweep.
 
