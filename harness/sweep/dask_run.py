@@ -64,6 +64,9 @@ def connect(address: str) -> tuple[Any, Any]:
     except ImportError:
         raise SetupError("--scheduler needs Dask: pip install -e '.[dask]'") from None
     if address == "local":
+        from harness.target.keras_env import quiet_environment
+
+        quiet_environment()  # the worker processes inherit it: no TensorFlow start-up chatter, the same backend
         cluster = LocalCluster(n_workers=LOCAL_WORKERS, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address=None)
         return Client(cluster), cluster
