@@ -16,7 +16,7 @@ TARGETS ?=
 # Also build the export matrix into the report: e.g. EXPORTS=onnx,litert (installs the extras first)
 EXPORTS ?=
 
-.PHONY: report report-check test test-backends test-exports sweep matrix test-thorough bench trust docs clean
+.PHONY: report report-check test test-backends test-exports test-dask sweep matrix test-thorough bench trust docs clean
 
 report: $(STAMP)  ## the main job: sweep + every case in cases/ -> reports/<run-id>/index.html, reports/latest
 	$(if $(EXPORTS),$(BIN)/python -m pip install --quiet -e '.[test,onnx,litert]')
@@ -39,6 +39,10 @@ test-backends: $(STAMP)  ## the `backends` group: JAX, PyTorch and Keras 2 (inst
 test-exports: $(STAMP)  ## the `exports` group: real ONNX (tf2onnx) and LiteRT conversions (installs the extras first)
 	$(BIN)/python -m pip install --quiet -e '.[test,onnx,litert]'
 	RNN_PARITY_PROFILE=$(PROFILE) $(BIN)/python -m pytest -m exports -p no:cacheprovider tests/exports
+
+test-dask: $(STAMP)  ## the `dask` group: a sweep on a local dask scheduler + 2 workers equals the local sweep (installs the extra)
+	$(BIN)/python -m pip install --quiet -e '.[test,dask]'
+	RNN_PARITY_PROFILE=$(PROFILE) $(BIN)/python -m pytest -m dask -p no:cacheprovider tests/sweep/test_dask.py
 
 matrix: $(STAMP)  ## the same sweep on every installed target -> matrix-out/matrix.{csv,html}
 	$(BIN)/rnn-parity matrix --targets $(or $(TARGETS),all) --examples $(EXAMPLES) --seed $(SEED) --out matrix-out

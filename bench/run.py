@@ -9,8 +9,15 @@
 3. sweep: ``run_sweep`` exactly as ``rnn-parity sweep --workers W`` runs it
    (compile groups, noise floor per case, worker start-up included), on all the
    cases, with 1 worker and with ``--workers``; the two must give the same records.
+   The same with ``--scheduler local`` (a Dask LocalCluster of 2 worker processes,
+   start-up included; skipped without the ``dask`` extra), records compared too.
    Then, for scale, 1 worker with ``--per-config 1`` (no groups, 100 cases per
    cell) and ``--per-config 32`` (other draws of the same size).
+3b. the reference and noise floor alone on the sweep's cases: case by case against a
+   compile group at once (:mod:`harness.oracle.group`).
+3c. per target: the sweep on tensorflow, jax, torch and keras2, the same draw
+   (``--target-cases`` per cell, 1 worker), one child process each (Keras imported before
+   the clock starts); targets whose extra is not installed are listed as skipped.
 4. diagnosis time for a broken port at T=128, 32 units (whole catalogue, pairs).
 5. the float64 reference against Keras's compiled float32 forward at batch 64,
    T 256, 64 features, 256 units (best of 3 each).
@@ -49,7 +56,7 @@ def _options(per_cell: int, seed: int, **changes):
 def naive(cases) -> float:
     """Seconds for a fresh model and predict() per case, plus the float64 reference."""
     from harness.target.keras_env import import_keras
-    from harness.oracle.reference import run_reference
+    from harness.oracle.reference import layer_reference, run_reference
 
     keras = import_keras()
     start = time.perf_counter()
@@ -61,7 +68,7 @@ def naive(cases) -> float:
         model = keras.Model(inp, layer(inp))
         layer.set_weights(data.weights)
         model.predict(data.x, verbose=0)
-        run_reference(data)
+        run_reference(layer_reference(data), data)
     return time.perf_counter() - start
 
 
@@ -76,6 +83,65 @@ def _same_records(a, b) -> bool:
 
     return records_frame([r for o in a.outcomes for r in o.records]).to_csv(float_format="%.6g") == records_frame(
         [r for o in b.outcomes for r in o.records]).to_csv(float_format="%.6g")
+
+
+def reference_rates(options) -> dict:
+    """The reference and noise floor alone (no Keras) on the sweep's cases: case by case (4 passes,
+    each its own time loop) against a compile group at once (harness.oracle.group)."""
+    from harness.oracle.group import group_references
+    from harness.oracle.reference import layer_reference, run_reference
+    from harness.oracle.tolerance import noise_floor
+    from harness.sweep.run import draw_groups
+
+    groups = [[spec.build() for spec in group] for group in draw_groups(options)]
+    count = sum(map(len, groups))
+    start = time.perf_counter()
+    for group in groups:
+        for data in group:
+            ref = layer_reference(data)
+            returned, trace = run_reference(ref, data)
+            noise_floor(ref, data, returned, trace)
+    per_case = time.perf_counter() - start
+    start = time.perf_counter()
+    for group in groups:
+        group_references(group)
+    grouped = time.perf_counter() - start
+    return {"cases": count, "per_case_cases_per_s": round(count / per_case, 1),
+            "grouped_cases_per_s": round(count / grouped, 1), "ratio": round(per_case / grouped, 2)}
+
+
+def target_child(name: str, per_cell: int, seed: int) -> None:
+    """Run in a child process (a process runs one Keras backend): the sweep on ``name``, Keras imported
+    and the runner made before the clock starts; prints one JSON line."""
+    from harness.target.targets import use_target
+
+    use_target(name)
+    from harness.sweep.run import run_sweep
+    from harness.target.runner import KerasRunner
+
+    result = run_sweep(_options(per_cell, seed), progress=False, runner=KerasRunner())
+    errors = sum(o.result.status == "error" for o in result.outcomes)
+    print(json.dumps({"cases": len(result.outcomes), "seconds": round(result.seconds, 2),
+                      "cases_per_s": round(len(result.outcomes) / result.seconds, 1), "errors": errors}))
+
+
+def target_rates(per_cell: int, seed: int) -> dict:
+    """The sweep on every target, the same draw, one subprocess each (:func:`target_child`).
+    Targets whose extra is not installed are reported as skipped."""
+    from harness.target import targets
+
+    rates = {}
+    for name in targets.NAMES:
+        if not targets.installed(name):
+            rates[name] = {"skipped": f"not installed ({targets.get(name).install_hint()})"}
+            continue
+        run = subprocess.run([sys.executable, __file__, "--target-child", name, "--target-cases", str(per_cell),
+                              "--seed", str(seed)], capture_output=True, text=True, cwd=ROOT)
+        if run.returncode != 0:
+            rates[name] = {"skipped": (run.stderr.strip().splitlines() or ["failed"])[-1]}
+            continue
+        rates[name] = json.loads(run.stdout.strip().splitlines()[-1])
+    return rates
 
 
 def diagnosis_seconds() -> dict:
@@ -173,9 +239,11 @@ def main() -> None:
     parser.add_argument("--naive-cases", type=int, default=60, help="naive loop on every k-th case, this many (default 60)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--memory-cases", type=int, default=10_000)
+    parser.add_argument("--target-cases", type=int, default=40, help="cases per cell in the per-target table (default 40)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("bench-out"))
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--target-child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     import warnings
 
@@ -183,6 +251,9 @@ def main() -> None:
     warnings.filterwarnings("ignore", category=UserWarning, module=r"keras(\.|$)")
     if args.memory_child is not None:
         memory_child(args.memory_child, args.seed)
+        return
+    if args.target_child is not None:
+        target_child(args.target_child, args.target_cases, args.seed)
         return
     from harness.sweep.storage import provenance, write_json
     from harness.sweep.run import draw_cases
@@ -199,6 +270,16 @@ def main() -> None:
     parallel = sweep(dataclasses.replace(options, workers=args.workers))
     sweep_rate = len(parallel.outcomes) / parallel.seconds
     serial_rate = len(serial.outcomes) / serial.seconds
+    try:
+        import distributed  # noqa: F401
+
+        on_dask = sweep(dataclasses.replace(options, scheduler="local"))
+        dask_figure = {"seconds": round(on_dask.seconds, 2), "cases_per_s": round(len(on_dask.outcomes) / on_dask.seconds, 1),
+                       "speedup": round(len(on_dask.outcomes) / on_dask.seconds / naive_rate, 2),
+                       "records_identical_to_1_worker": _same_records(serial, on_dask),
+                       "includes": "LocalCluster start-up (2 worker processes, TensorFlow import each)"}
+    except ImportError:
+        dask_figure = {"skipped": "the dask extra is not installed (pip install -e '.[dask]')"}
     # How the figure depends on --per-config (other draws of the same size; 1 worker).
     by_k = {}
     for k in (1, 32):
@@ -216,7 +297,10 @@ def main() -> None:
         "records_identical_1_vs_n_workers": _same_records(serial, parallel),
         "speedup_1_worker": round(serial_rate / naive_rate, 2),
         "per_config_1_worker": {str(k): v for k, v in by_k.items()},
+        "sweep_scheduler_local": dask_figure,
         "speedup": round(sweep_rate / naive_rate, 2),
+        "reference_and_floor": reference_rates(options),
+        "targets": target_rates(args.target_cases, args.seed),
         "diagnosis_T128_U32": diagnosis_seconds(),
         "large_shape_B64_T256_F64_U256": large_shape(),
         "memory": memory(args.memory_cases, args.seed + 1),
@@ -228,6 +312,17 @@ def main() -> None:
     print(f"naive: {naive_rate:.1f} cases/s ({len(subset)} of the {len(cases)} cases, every {step}th; constant cost per case)")
     print(f"sweep: {serial_rate:.1f} cases/s on 1 worker, {sweep_rate:.1f} cases/s on {args.workers} "
           f"(all {len(cases)} cases, {options.per_config} per layer configuration)")
+    if "skipped" in dask_figure:
+        print(f"sweep --scheduler local: skipped ({dask_figure['skipped']})")
+    else:
+        print(f"sweep --scheduler local: {dask_figure['cases_per_s']} cases/s = {dask_figure['speedup']}x naive "
+              f"(records identical: {dask_figure['records_identical_to_1_worker']})")
+    ref = result["reference_and_floor"]
+    print(f"reference + noise floor alone: {ref['per_case_cases_per_s']} cases/s case by case, "
+          f"{ref['grouped_cases_per_s']} cases/s a compile group at once ({ref['ratio']}x)")
+    print("targets (rnn-parity sweep --target T, same draw): " + ", ".join(
+        f"{name}: {v['cases_per_s']} cases/s" if "cases_per_s" in v else f"{name}: {v['skipped']}"
+        for name, v in result["targets"].items()))
     print("per-config (1 worker): " + ", ".join(f"K={k}: {v['cases_per_s']} cases/s ({v['speedup']}x)" for k, v in by_k.items()))
     print(f"diagnosis: {result['diagnosis_T128_U32']['diagnosis_seconds']} s; reference/Keras at the large shape: "
           f"{result['large_shape_B64_T256_F64_U256']['ratio']}x")

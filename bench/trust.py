@@ -31,7 +31,8 @@ SCALES = "0.3,1,3,10"
 
 
 def parts(args: argparse.Namespace) -> dict[str, list[str]]:
-    common = ["--seed", str(args.seed), "--workers", str(args.workers), "--no-progress"]
+    common = ["--seed", str(args.seed), "--workers", str(args.workers), "--no-progress",
+              *(["--scheduler", args.scheduler] if args.scheduler else [])]
     drawn = ["--recurrent-gains", GAINS, "--input-scales", SCALES]
     return {
         "short": ["--cells", CELLS, "--examples", str(args.short), "--max-timesteps", "64", *drawn, *common],
@@ -73,6 +74,7 @@ def main() -> int:
     parser.add_argument("--composite", type=int, default=200, help="cases per composite layer kind")
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--scheduler", default=None, help="a Dask scheduler address or `local` (rnn-parity sweep --scheduler)")
     parser.add_argument("--out", type=Path, default=Path("trust-out"))
     args = parser.parse_args()
     from harness.sweep.storage import provenance, write_json

@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="cases per layer configuration: K data draws share one traced Keras graph (default 8; "
                             "1 = every case its own configuration)")
     sweep.add_argument("--workers", type=int, default=1, help="worker processes (default 1; 2 on a 2-core machine)")
+    sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run the compile groups as tasks on a Dask cluster: tcp://HOST:PORT of a `dask scheduler`, "
+                            "or `local` (a LocalCluster on this machine); needs pip install -e '.[dask]'")
     sweep.add_argument("--shard", type=_shard, default=(1, 1), metavar="K/N",
                        help="run only the K-th of N deterministic blocks of the sweep (merge with `rnn-parity merge`)")
     sweep.add_argument("--seed", type=int, default=0, help="same seed, same cases and numbers (default 0)")
@@ -154,6 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--no-progress", action="store_true")
     report.add_argument("--per-config", type=int, default=8, metavar="K", help="sweep cases per layer configuration (default 8)")
     report.add_argument("--workers", type=int, default=1, help="sweep worker processes (default 1)")
+    report.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run the sweep's compile groups on a Dask cluster (tcp://HOST:PORT or `local`; extra .[dask])")
     report.add_argument("--merge", nargs="+", type=Path, default=None, metavar="SHARD_DIR",
                         help="report on these `sweep --shard K/N --out DIR` outputs instead of running the sweep")
     report.add_argument("--exports", type=_cells, default=None, metavar="EXPORTERS",
@@ -203,7 +208,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         drawn = {name: getattr(args, name) for name in ("recurrent_gains", "input_scales") if getattr(args, name)}
         options = SweepOptions(cells=args.cells, examples=args.examples, seed=args.seed, max_timesteps=args.max_timesteps,
                                min_timesteps=args.min_timesteps, per_config=args.per_config, workers=args.workers,
-                               shard=args.shard, **drawn)
+                               shard=args.shard, scheduler=args.scheduler, **drawn)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     # Records go to disk as cases finish (or nowhere without --out): memory stays flat on long sweeps.
@@ -426,7 +431,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         else:
             options = SweepOptions(cells=args.cells, examples=args.examples, seed=args.seed,
                                    max_timesteps=args.max_timesteps, per_config=args.per_config, workers=args.workers,
-                                   core_grid=not args.no_core_grid)
+                                   core_grid=not args.no_core_grid, scheduler=args.scheduler)
     except (ValueError, OSError) as exc:
         raise UsageError(f"--merge: {exc}" if args.merge else str(exc)) from None
     if args.exports is not None:  # an unknown exporter or a missing extra: one line, before any work

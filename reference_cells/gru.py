@@ -97,19 +97,19 @@ class GRUCell:
         """One step from ``mx = x_t @ K + b_in`` (:meth:`project`)."""
         (h_prev,) = states
         u = self.units
-        mx_z, mx_r, mx_h = mx[:, :u], mx[:, u : 2 * u], mx[:, 2 * u :]
+        mx_z, mx_r, mx_h = mx[..., :u], mx[..., u : 2 * u], mx[..., 2 * u :]
         if self.reset_after:
             mh = h_prev @ self.recurrent_kernel + self.recurrent_bias
-            mh_z, mh_r, mh_h = mh[:, :u], mh[:, u : 2 * u], mh[:, 2 * u :]
+            mh_z, mh_r, mh_h = mh[..., :u], mh[..., u : 2 * u], mh[..., 2 * u :]
             z = self.ract(mx_z + mh_z)
             r = self.ract(mx_r + mh_r)
             hh = self.act(mx_h + r * mh_h)
         else:
-            mh = h_prev @ self.recurrent_kernel[:, : 2 * u]
-            mh_z, mh_r = mh[:, :u], mh[:, u:]
+            mh = h_prev @ self.recurrent_kernel[..., : 2 * u]
+            mh_z, mh_r = mh[..., :u], mh[..., u:]
             z = self.ract(mx_z + mh_z)
             r = self.ract(mx_r + mh_r)
-            hh = self.act(mx_h + (r * h_prev) @ self.recurrent_kernel[:, 2 * u :])
+            hh = self.act(mx_h + (r * h_prev) @ self.recurrent_kernel[..., 2 * u :])
         if self.swapped_update:
             h = (1 - z) * h_prev + z * hh
         else:

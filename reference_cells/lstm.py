@@ -74,7 +74,7 @@ class LSTMCell:
         u = self.units
         z = xk_t + h_prev @ self.recurrent_kernel
         z = z + self.bias
-        z_i, z_f, z_c, z_o = (z[:, k * u : (k + 1) * u] for k in range(4))
+        z_i, z_f, z_c, z_o = (z[..., k * u : (k + 1) * u] for k in range(4))
         i = self.ract(z_i)
         f = self.ract(z_f)
         c = f * c_prev + i * self.act(z_c)

@@ -262,6 +262,28 @@ def _drive(
             state_trace[name][:, t] = s
         prev_output, states = out, new_states
 
+    return _finish(outputs, state_trace, states, prev_output, options, mask=mask, conventions=conventions,
+                   reverse=reverse, zero_after=zero_after)
+
+
+def _finish(
+    outputs: np.ndarray,
+    state_trace: dict[str, np.ndarray],
+    states: Sequence[np.ndarray],
+    prev_output: np.ndarray,
+    options: LayerOptions,
+    *,
+    mask: np.ndarray | None,
+    conventions: Conventions,
+    reverse: bool,
+    zero_after: bool,
+) -> SequenceTrace:
+    """What the loop returns: ``last_output``, the unroll quirk's zeros, the time direction.
+
+    ``mask`` is in processing order (reversed with ``go_backwards``); ``zero_after``
+    marks the TF unroll path that zeroes outputs after the loop (see the module doc).
+    """
+    steps = outputs.shape[1]
     last_output = outputs[:, -1] if steps else prev_output
     if zero_after and steps:
         time_order_mask = mask[:, ::-1] if reverse else mask

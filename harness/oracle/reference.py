@@ -40,10 +40,18 @@ def run_reference(
 ) -> tuple[dict[str, NamedTensor], dict[str, NamedTensor]]:
     """``(returned, trace)`` of ``ref`` on ``data``, chunk by chunk for stateful cases."""
     session = ref.start(data.weights, np.dtype(dtype))
+    calls = [session(data.x[:, a:b], None if data.mask is None else data.mask[:, a:b],
+                     data.initial_state if k == 0 else None)
+             for k, (a, b) in enumerate(data.chunk_bounds())]
+    return assemble(ref, data, calls)
+
+
+def assemble(
+    ref: LayerReference, data: CaseData, calls: list[tuple[list, dict | None]],
+) -> tuple[dict[str, NamedTensor], dict[str, NamedTensor]]:
+    """``(returned, trace)`` from a session's calls, one per chunk of ``data`` (:func:`run_reference`)."""
     returned, parts = [], {}
-    for k, (a, b) in enumerate(data.chunk_bounds()):
-        values, trace = session(data.x[:, a:b], None if data.mask is None else data.mask[:, a:b],
-                                data.initial_state if k == 0 else None)
+    for (a, b), (values, trace) in zip(data.chunk_bounds(), calls):
         returned.append(ref.named(values, start=a, stop=b).values())
         for name, steps in (trace or {}).items():
             parts.setdefault(name, []).append(steps)

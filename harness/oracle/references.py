@@ -25,7 +25,7 @@ import numpy as np
 from harness.layers.tensors import STATE_NAMES as _STATE_NAMES
 from harness.layers.tensors import NamedTensor
 from harness.oracle.conventions import KERAS_LAYER, LayerConventions
-from reference_cells import StatefulSequence, run_sequence
+from reference_cells import SequenceTrace, StatefulSequence, run_sequence
 from reference_cells.bidirectional import run_bidirectional
 from reference_cells.conv_lstm import StatefulConvLSTM, run_conv_lstm
 from reference_cells.stacked import run_stacked_cells, split_stacked_weights
@@ -156,16 +156,21 @@ def _stateless(run: Callable[..., Any]) -> Callable[[Sequence[np.ndarray], np.dt
     return start
 
 
+def cell_call(trace: SequenceTrace, config: Mapping[str, Any]) -> tuple[list, dict]:
+    """One call of a SimpleRNN/LSTM/GRU session from its :class:`SequenceTrace`: the flattened
+    return and the trace (every step of the output and of each state)."""
+    outputs = trace.outputs.copy()
+    if not config.get("return_sequences", False):
+        outputs[:, -1] = trace.last_output  # the value a last-output tensor is compared at
+    return flatten(trace.layer_return()), {"output": outputs, **trace.states}
+
+
 def _cell_sessions(kind: str, config: Mapping[str, Any], conventions) -> Callable:
     def start(weights, dtype):
         layer = StatefulSequence(kind, weights, config, conventions=conventions, dtype=dtype)
 
         def call(x, mask, initial_state):
-            trace = layer(x, mask=mask, initial_state=initial_state)
-            outputs = trace.outputs.copy()
-            if not config.get("return_sequences", False):
-                outputs[:, -1] = trace.last_output  # the value a last-output tensor is compared at
-            return flatten(trace.layer_return()), {"output": outputs, **trace.states}
+            return cell_call(layer(x, mask=mask, initial_state=initial_state), config)
 
         return call
 

@@ -184,10 +184,22 @@ def noise_floor(
     last-step tensor's floor rests on its single step.
     """
     samples = [run_reference(ref, data, dtype=np.float32)[1]]
-    rng = np.random.default_rng([data.spec.seed, 0x5EED])
-    for _ in range(PERTURBATIONS):
-        samples.append(run_reference(ref, _perturbed(data, rng), dtype=np.float64)[1])
+    samples += [run_reference(ref, p, dtype=np.float64)[1] for p in perturbations(data)]
+    return floor_from_samples(reference, trace, samples)
 
+
+def perturbations(data: CaseData) -> list[CaseData]:
+    """The ``PERTURBATIONS`` jittered copies of ``data`` the floor runs in float64 (seeded by the case)."""
+    rng = np.random.default_rng([data.spec.seed, 0x5EED])
+    return [_perturbed(data, rng) for _ in range(PERTURBATIONS)]
+
+
+def floor_from_samples(
+    reference: Mapping[str, NamedTensor],
+    trace: Mapping[str, NamedTensor],
+    samples: list[Mapping[str, NamedTensor]],
+) -> NoiseFloor:
+    """The floor (:func:`noise_floor`) from its samples: the float32 trace, then the perturbed ones."""
     floor, scale, measured, local = {}, {}, {}, {}
     for name, returned in reference.items():
         whole = trace[name]

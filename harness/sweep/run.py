@@ -7,7 +7,9 @@ number of cases per cell: ``ceil(examples / per_config)`` configurations,
 ``per_config`` data draws each, the last group cut to fit.
 
 Groups are the unit of work: ``workers > 1`` runs them in worker processes
-(:mod:`harness.sweep.workers`) and ``shard=(k, n)`` keeps the k-th of n contiguous
+(:mod:`harness.sweep.workers`), ``scheduler`` as tasks on a Dask cluster
+(:mod:`harness.sweep.dask_run`), each with its references computed at once
+(:mod:`harness.oracle.group`), and ``shard=(k, n)`` keeps the k-th of n contiguous
 blocks of groups (:mod:`harness.sweep.shard`), so a trace is paid once and the
 concatenation of the shards, in shard order, is the unsharded sweep.
 
@@ -31,15 +33,13 @@ from harness.layers.generate import draw_examples
 from harness.layers.grid import core_cases
 from harness.layers.strategies import INPUT_SCALES, RECURRENT_GAINS, case_groups, case_specs, composite_cases
 from harness.oracle.compare import records_frame
-from harness.sweep.parity import CaseOutcome, check_case
+from harness.sweep.parity import CaseOutcome, check_case, check_group, prepare_group
 from harness.sweep.shard import shard_slice
+from harness.sweep.task import RELEASE_EVERY, run_group
 from harness.target.runner import KerasRunner
 from reference_cells.layer_config import CELL_KINDS
 
 ALL_KINDS = CELL_KINDS + COMPOSITE_KINDS
-#: Compile groups between two ``KerasRunner.release()`` calls (keeps a long sweep's memory flat;
-#: groups rarely share a trace, so little is lost).
-RELEASE_EVERY = 16
 #: Composite layers (Bidirectional, stacked cells, ConvLSTM) are drawn with shorter sequences.
 COMPOSITE_MAX_TIMESTEPS = 16
 
@@ -59,6 +59,7 @@ class SweepOptions:
     workers: int = 1  # worker processes (1: run in this process)
     shard: tuple[int, int] = (1, 1)  # (k, n): the k-th of n blocks of compile groups
     core_grid: bool = False  # also run the core grid (harness/layers/grid.py) of each kind first (the report does)
+    scheduler: str | None = None  # a Dask scheduler address, or "local" (harness.sweep.dask_run)
 
     def __post_init__(self) -> None:
         bad = [c for c in self.cells if c not in ALL_KINDS]
@@ -188,7 +189,9 @@ def run_sweep(
                 on_case(finished_cases)  # bar.n stays 0 when the bar is disabled
 
         try:
-            if options.workers > 1 and len(groups) > 1:
+            if options.scheduler:
+                finished = _run_on_dask(groups, options.scheduler, done, group_done)
+            elif options.workers > 1 and len(groups) > 1:
                 finished = _run_in_workers(groups, options.workers, done, group_done, runner or KerasRunner())
             else:
                 finished = _run_here(groups, runner or KerasRunner(), done, group_done)
@@ -211,8 +214,8 @@ def _run_here(groups: list[list], runner: KerasRunner, done, group_done) -> list
                 runner.release()
             outcomes: list[CaseOutcome] = []
             finished[i] = outcomes
-            for spec in group:
-                outcomes.append(check_case(spec, runner))
+            for spec, prepared in zip(group, prepare_group(group, runner)):
+                outcomes.append(check_case(spec, runner, prepared=prepared))
                 done(outcomes[-1:])
             group_done(i, outcomes)
     except KeyboardInterrupt as exc:
@@ -221,30 +224,11 @@ def _run_here(groups: list[list], runner: KerasRunner, done, group_done) -> list
     return finished
 
 
-# One runner per worker process, created on its first group (process-local, never shared).
-_WORKER_RUNNERS: dict[str, object] = {}
-
-
-def run_group(group: list) -> list[CaseOutcome]:
-    """Worker task: check every case of one compile group with this process's runner."""
-    runner = _WORKER_RUNNERS.get("runner")
-    if runner is None:
-        runner = _WORKER_RUNNERS["runner"] = KerasRunner()
-    count = _WORKER_RUNNERS["groups"] = _WORKER_RUNNERS.get("groups", 0) + 1  # type: ignore[operator]
-    if count % RELEASE_EVERY == 0:
-        runner.release()  # type: ignore[attr-defined]
-    return [check_case(spec, runner) for spec in group]  # type: ignore[arg-type]
-
-
 def _run_in_workers(groups: list[list], workers: int, done, group_done, runner: KerasRunner) -> list[list[CaseOutcome] | None]:
     """``workers - 1`` worker processes plus this one (which starts at once, while they import TensorFlow)."""
-    from harness.oracle.compare import error_result
     from harness.sweep.workers import run_in_order
 
-    def lost(i: int, exc: BaseException) -> list[CaseOutcome]:
-        reason = f"{type(exc).__name__}: {exc}"
-        return [CaseOutcome(spec, error_result(spec.case_id(), spec.kind, reason), []) for spec in groups[i]]
-
+    lost = _lost(groups)
     taken = 0
 
     def here(group: list) -> list[CaseOutcome]:
@@ -252,13 +236,35 @@ def _run_in_workers(groups: list[list], workers: int, done, group_done, runner: 
         taken += 1
         if taken % RELEASE_EVERY == 0:
             runner.release()
-        return [check_case(spec, runner) for spec in group]
+        return check_group(group, runner)
 
     def finished(i: int, outcomes: list[CaseOutcome]) -> None:
         done(outcomes)
         group_done(i, outcomes)
 
     return run_in_order(run_group, groups, workers=workers, on_result=finished, on_lost=lost, local=here)
+
+
+def _lost(groups: list[list]) -> Callable[[int, BaseException], list[CaseOutcome]]:
+    """``on_lost`` of the pools: a group that could not run becomes ``error`` results for its cases."""
+    from harness.oracle.compare import error_result
+
+    def lost(i: int, exc: BaseException) -> list[CaseOutcome]:
+        reason = f"{type(exc).__name__}: {exc}"
+        return [CaseOutcome(spec, error_result(spec.case_id(), spec.kind, reason), []) for spec in groups[i]]
+
+    return lost
+
+
+def _run_on_dask(groups: list[list], address: str, done, group_done) -> list[list[CaseOutcome] | None]:
+    """Every compile group as a task on the Dask cluster at ``address`` (:mod:`harness.sweep.dask_run`)."""
+    from harness.sweep.dask_run import dask_group, run_on_dask
+
+    def finished(i: int, outcomes: list[CaseOutcome]) -> None:
+        done(outcomes)
+        group_done(i, outcomes)
+
+    return run_on_dask(dask_group, groups, address=address, on_result=finished, on_lost=_lost(groups))
 
 
 def summary_rows(result: SweepResult) -> list[dict]:

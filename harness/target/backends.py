@@ -10,8 +10,9 @@ depends on the backend:
 * **jax**: ``jax.jit`` over the layer's ``stateless_call``, with the
   variables as *arguments*. Jitting ``layer(x)`` itself would bake the
   weights in as constants at trace time, so later ``set_weights`` would be
-  silently ignored. JAX retraces per concrete shape; XLA's compile cache keeps
-  repeated shapes cheap. Non-trainable variables (a stateful layer's states)
+  silently ignored. JAX retraces per concrete shape, so the runner pads
+  SimpleRNN/LSTM/GRU calls to power-of-two batch and time buckets first
+  (:mod:`harness.target.buckets`): one compile per configuration and bucket. Non-trainable variables (a stateful layer's states)
   are written back after the call, as Keras does eagerly.
 * **torch**: eager under ``torch.no_grad()``; ``torch.compile`` costs seconds
   per shape, more than a whole case's eager run at these sizes.

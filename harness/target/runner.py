@@ -11,7 +11,10 @@ running it, so the runner keeps one built layer and one compiled call
 *signature* (the layer spec plus which optional inputs are passed) with dynamic
 batch and time dimensions, and swaps each case's weights in with
 ``set_weights``. Only stateful layers (static batch) and ``unroll=True``
-(static time) add the batch or time size to the keys.
+(static time) add the batch or time size to the keys. On JAX, whose jit still
+compiles per concrete shape, a SimpleRNN/LSTM/GRU call is padded to a shape
+bucket first (:mod:`harness.target.buckets`): one compile per configuration
+and bucket.
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from harness.layers.case import CaseData, CaseSpec
+from harness.layers.cell import CellSpec
 from harness.layers.composite import CompositeSpec
 from harness.layers.tensors import NamedTensor, concat_chunks
 from harness.oracle.references import LayerReference
+from harness.target import targets
 from harness.target.backends import ArgSpec, clear_session, compile_layer_call
+from harness.target.buckets import pad_call, unpad_return
 from harness.target.keras_env import import_keras
 from harness.target.lru import LRUCache
 
@@ -76,15 +82,16 @@ class KerasRunner:
         """``layer.get_config()`` of the Keras layer this case runs on (what ports receive)."""
         return self._compiled(data.spec, data.mask is not None).layer.get_config()
 
-    def _call(self, entry: _Compiled, data: CaseData, with_init: bool, chunk_steps: int) -> Callable:
+    def _call(self, entry: _Compiled, data: CaseData, with_init: bool, chunk_steps: int,
+              has_mask: bool | None = None) -> Callable:
         spec = data.spec.layer
         steps = chunk_steps if spec.unroll else None  # unroll needs a static time dimension
-        fn = entry.calls.get((with_init, steps))
+        has_mask = data.mask is not None if has_mask is None else has_mask
+        fn = entry.calls.get((with_init, steps, has_mask))
         if fn is not None:
             return fn
         batch = data.spec.batch if spec.stateful else None
         signature = [ArgSpec((batch, steps, *spec.input_shape), "float32")]
-        has_mask = data.mask is not None
         if has_mask:
             signature.append(ArgSpec((batch, steps), "bool"))
         if with_init:
@@ -98,8 +105,15 @@ class KerasRunner:
                           "training": False}
 
         # The compile step is the target's (harness/target/backends.py): tf.function, jax.jit or torch eager.
-        fn = entry.calls[(with_init, steps)] = compile_layer_call(entry.layer, signature=signature, split=split)
+        fn = entry.calls[(with_init, steps, has_mask)] = compile_layer_call(entry.layer, signature=signature, split=split)
         return fn
+
+    def _bucketed(self, data: CaseData) -> bool:
+        """Pad this case's call to a shape bucket (:mod:`harness.target.buckets`): on JAX, whose
+        jit compiles per concrete shape, for a SimpleRNN/LSTM/GRU layer called once and not stateful."""
+        spec = data.spec.layer
+        return (targets.active().name == "jax" and isinstance(spec, CellSpec) and not spec.stateful
+                and len(data.chunk_bounds()) == 1)
 
     def release(self) -> None:
         """Drop every cached layer and trace, and Keras's global naming state.
@@ -118,6 +132,12 @@ class KerasRunner:
         entry.layer.set_weights(data.weights)
         if data.spec.layer.stateful:
             entry.layer.reset_states()
+        if self._bucketed(data):
+            layer = data.spec.layer
+            args, padding = pad_call(data.x, data.mask, data.initial_state, static_time=layer.unroll,
+                                     backwards=layer.go_backwards)
+            fn = self._call(entry, data, data.initial_state is not None, args[0].shape[1], has_mask=True)
+            return [(0, data.spec.timesteps, unpad_return(fn(*args), padding, sequences=layer.return_sequences))]
         calls = []
         for k, (a, b) in enumerate(data.chunk_bounds()):
             with_init = data.initial_state is not None and k == 0

@@ -34,8 +34,8 @@ def _first_masked(layer, *, after_valid: bool = False, **kwargs):
 def case_for(name: str):
     """A case on which ``name`` shows (masks at the start, h0 non-zero, knees of hard_sigmoid...)."""
     from harness.layers.case import CaseSpec
-    from harness.layers.composite import FamilySpec
     from harness.layers.cell import CellSpec
+    from harness.layers.composite import CompositeSpec
 
     if name == "jax-masked-output-is-state":
         return _first_masked(CellSpec(kind="GRU", units=3, features=2, return_sequences=True),
@@ -56,32 +56,31 @@ def case_for(name: str):
                                        go_backwards=True), batch=3, timesteps=6)
     if name == "jax-convlstm-mask-broadcast":  # batch 3 == width 3: Keras runs, masking along width
         for seed in range(200):
-            recipe = {"family": "ConvLSTM1D", "kwargs": {"filters": 2, "kernel_size": 2, "padding": "same",
-                                                         "strides": 1, "return_sequences": True,
-                                                         "return_state": False, "recurrent_activation": "sigmoid"}}
-            spec = FamilySpec(kind="ConvLSTM1D", layer=json.dumps(recipe, sort_keys=True), input_shape=(3, 1),
-                              batch=3, timesteps=4, mask="mixed", seed=seed)
-            mask = spec.arrays([((2, 1, 8), "kernel"), ((2, 2, 8), "recurrent_kernel"), ((8,), "bias")])[2]
+            recipe = {"kind": "ConvLSTM1D", "kwargs": {"filters": 2, "kernel_size": 2, "padding": "same",
+                                                       "strides": 1, "return_sequences": True,
+                                                       "return_state": False, "recurrent_activation": "sigmoid"}}
+            layer = CompositeSpec(kind="ConvLSTM1D", recipe=json.dumps(recipe, sort_keys=True), input_shape=(3, 1))
+            spec = CaseSpec(layer=layer, batch=3, timesteps=4, mask="mixed", seed=seed)
+            mask = spec.build([((2, 1, 8), "kernel"), ((2, 2, 8), "recurrent_kernel"), ((8,), "bias")]).mask
             if (~mask).any() and mask.any(axis=1).all() and len({tuple(r) for r in mask}) > 1:
                 return spec
         raise AssertionError("no seed with differing row masks")
     if name == "jax-convlstm-mask-crash":
-        recipe = {"family": "ConvLSTM1D", "kwargs": {"filters": 2, "kernel_size": 2, "padding": "same", "strides": 1,
-                                                     "return_sequences": True, "return_state": False,
-                                                     "recurrent_activation": "sigmoid"}}
-        return FamilySpec(kind="ConvLSTM1D", layer=json.dumps(recipe, sort_keys=True), input_shape=(5, 2), batch=3,
-                          timesteps=6, mask="mixed", seed=340)
+        recipe = {"kind": "ConvLSTM1D", "kwargs": {"filters": 2, "kernel_size": 2, "padding": "same", "strides": 1,
+                                                   "return_sequences": True, "return_state": False,
+                                                   "recurrent_activation": "sigmoid"}}
+        layer = CompositeSpec(kind="ConvLSTM1D", recipe=json.dumps(recipe, sort_keys=True), input_shape=(5, 2))
+        return CaseSpec(layer=layer, batch=3, timesteps=6, mask="mixed", seed=340)
     raise KeyError(name)
 
 
 def probe(name: str, target: str) -> dict:
     targets.use_target(target)
-    from harness.layers.composite import FamilyRunner, FamilySpec, check_family
     from harness.sweep.parity import check_case
     from harness.target.runner import KerasRunner
 
     spec = case_for(name)
-    outcome = check_family(spec, FamilyRunner()) if isinstance(spec, FamilySpec) else check_case(spec, KerasRunner())
+    outcome = check_case(spec, KerasRunner())
     r = outcome.result
     return {"status": r.status, "behaviour": r.behaviour, "worst_ratio": r.worst_ratio, "error": r.error}
 

@@ -40,11 +40,11 @@ def test_ctrl_c_keeps_the_finished_cases_streamed_and_marks_the_output_incomplet
 
     real, calls = sweep.check_case, []
 
-    def interrupted_on_the_fourth(spec, runner):
+    def interrupted_on_the_fourth(spec, runner, **options):
         calls.append(spec)
         if len(calls) == 4:
             raise KeyboardInterrupt
-        return real(spec, runner)
+        return real(spec, runner, **options)
 
     monkeypatch.setattr(sweep, "check_case", interrupted_on_the_fourth)
     assert cli.main(SWEEP + ["--out", str(tmp_path)]) == 130
