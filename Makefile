@@ -15,11 +15,12 @@ BACKEND ?= tensorflow
 TARGETS ?=
 # Also build the export matrix into the report: e.g. EXPORTS=onnx,litert (installs the extras first)
 EXPORTS ?=
+EXPORT_EXTRAS := .[test,onnx,litert]
 
 .PHONY: report report-check test test-backends test-exports test-dask sweep matrix test-thorough bench trust docs clean
 
 report: $(STAMP)  ## the main job: sweep + every case in cases/ -> reports/<run-id>/index.html, reports/latest
-	$(if $(EXPORTS),$(BIN)/python -m pip install --quiet -e '.[test,onnx,litert]')
+	$(if $(EXPORTS),$(BIN)/python -m pip install --quiet -e '$(EXPORT_EXTRAS)')
 	$(BIN)/rnn-parity report --examples $(EXAMPLES) --seed $(SEED) --target $(BACKEND) $(if $(TARGETS),--targets $(TARGETS)) $(if $(EXPORTS),--exports $(EXPORTS))
 
 # report-check opens reports/latest/index.html in headless Chromium at 1280 px and fails (exit 1, one line per
