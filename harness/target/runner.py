@@ -73,10 +73,10 @@ class KerasRunner:
         return spec.build(self.variables(spec) if isinstance(spec.layer, CompositeSpec) else None)
 
     def layer(self, data: CaseData) -> Any:
-        """The built Keras layer this case runs on, with the case's weights loaded."""
-        layer = self._compiled(data.spec, data.mask is not None).layer
-        layer.set_weights(data.weights)
-        return layer
+        """The built Keras layer this case runs on: its structure and configs (what the reference and the
+        catalogue read). Its weights are the case's only once :meth:`run` / :meth:`run_raw` loaded them;
+        loading them here too cost a second ``set_weights`` per case."""
+        return self._compiled(data.spec, data.mask is not None).layer
 
     def layer_config(self, data: CaseData) -> dict:
         """``layer.get_config()`` of the Keras layer this case runs on (what ports receive)."""
