@@ -237,7 +237,7 @@ def _finish_sweep(result, out: Path | None, *, seed: int, stream=None) -> int:
     if labelled:
         from harness.target.targets import active
 
-        print(f"\nknown {active().name} behaviours (not failures; see README 'Known differences'): "
+        print(f"\nknown {active().name} behaviours (not failures; see docs/known-differences.md): "
               + ", ".join(f"{name} x{count}" for name, count in sorted(labelled.items())))
     n = len(result.outcomes)
     print(f"\n{n} cases in {result.seconds:.1f} s ({n / max(result.seconds, 1e-9):.1f} cases/s), seed {seed}")

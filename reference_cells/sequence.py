@@ -68,6 +68,11 @@ class SequenceTrace:
     last_output: np.ndarray
     options: LayerOptions
 
+    @property
+    def carry(self) -> tuple[np.ndarray, ...]:
+        """What a stateful layer carries into its next call (``carried_state``)."""
+        return self.final_states
+
     def layer_return(self) -> np.ndarray | list[np.ndarray]:
         """Exactly what the Keras layer returns for this config."""
         opts = self.options
@@ -148,6 +153,9 @@ def run_sequence(
 
 
 StepFunction = Callable[[np.ndarray, Sequence[np.ndarray]], "tuple[np.ndarray, list[np.ndarray]]"]
+#: ``(kind, weights, config) -> step``: someone else's cell maths for one cell of a layer (a
+#: Bidirectional half, one cell of a stack), run inside the reference's own time loop.
+StepFactory = Callable[[str, Sequence[np.ndarray], Mapping[str, Any]], StepFunction]
 
 
 def run_sequence_with_step(
@@ -340,9 +348,11 @@ class StatefulSequence:
         *,
         conventions: Conventions = KERAS,
         dtype: np.dtype | type = np.float64,
+        step_for: StepFactory | None = None,
     ) -> None:
         self.kind, self.weights, self.config = kind, list(weights), dict(config)
         self.conventions, self.dtype = conventions, np.dtype(dtype)
+        self.step_for = step_for  # someone else's cell maths in this loop (then conventions touch the loop only)
         self.states: tuple[np.ndarray, ...] | None = None
 
     def reset_states(self) -> None:
@@ -358,6 +368,12 @@ class StatefulSequence:
 
     def _run(self, x: np.ndarray, *, mask, initial_state, carried_state) -> SequenceTrace:
         """One call of the layer (subclasses swap in another layer, e.g. ConvLSTM)."""
+        if self.step_for is not None:
+            return run_sequence_with_step(
+                self.kind, self.step_for(self.kind, self.weights, self.config), x, self.config, mask=mask,
+                initial_state=initial_state, carried_state=carried_state, dtype=self.dtype,
+                conventions=self.conventions,
+            )
         return run_sequence(
             self.kind, x, self.weights, self.config, mask=mask, initial_state=initial_state,
             conventions=self.conventions, dtype=self.dtype, carried_state=carried_state,

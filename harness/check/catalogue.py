@@ -288,7 +288,7 @@ CELL_GENERATORS: tuple[Callable[[CellSpec], Iterator[Candidate]], ...] = (
 
 
 #: Loop conventions a stack of cells cannot simulate (see reference_cells/stacked.py).
-UNSIMULATED_STACK_LOOP = {"mask": "state", "state_carry": "reset"}
+UNSIMULATED_STACK_LOOP = {"mask": "state"}
 
 
 def _proxy(kind: str, config: dict[str, Any], *, units: int, **loop: Any) -> CellSpec:
@@ -425,7 +425,8 @@ def candidates(layer: Any, *, with_mask: bool, with_initial_state: bool) -> list
         inner_config = layer.forward_layer.get_config()
         loop = {**_loop(inner_config), "zero_output_for_mask": bool(inner_config.get("return_sequences", False)),
                 "go_backwards": False}
-        spec = _proxy(inner, inner_config, units=int(inner_config["units"]), **loop)
+        spec = _proxy(inner, inner_config, units=int(inner_config["units"]), **loop,
+                      stateful=bool(inner_config.get("stateful", False)))
         out += _cell_candidates(spec, skip_flags=("time-direction",))
         out += bidirectional_time_direction(inner_config)
         out += state_order(kind, inner, inner_config, has_lstm=inner == "LSTM")
@@ -438,7 +439,8 @@ def candidates(layer: Any, *, with_mask: bool, with_initial_state: bool) -> list
             cell_kind = type(cell).__name__.removesuffix("Cell")
             if cell_kind in BASIC:
                 cell_config = cell.get_config()
-                spec = _proxy(cell_kind, cell_config, units=int(cell_config["units"]), **_loop(config))
+                spec = _proxy(cell_kind, cell_config, units=int(cell_config["units"]), **_loop(config),
+                              stateful=bool(config.get("stateful", False)))
                 out += _cell_candidates(spec, stack=not single)
         out += state_order(kind, "", config, has_lstm=any(type(c).__name__ == "LSTMCell" for c in cells))
     elif kind in CONV:

@@ -104,9 +104,7 @@ class CheckOptions:
             scale = fixed.get("weight_scale", 1.0)
             if not isinstance(scale, (int, float)) or isinstance(scale, bool) or scale <= 0:
                 raise ValueError(f"weight_scale must be a positive number, got {scale!r}")
-            if fixed.get("chunks", 1) > 1:
-                raise ValueError(f"chunks: {self.kind} ports are checked on one call per sequence "
-                                 "(stateful composite layers are not drawn)")
+            check_chunks(fixed, fixed, self.max_timesteps)
             return
         layer_fixed = {k: v for k, v in fixed.items() if k in _CELL_FIELDS}
         probe = {"units": 1, "features": 1, **layer_fixed}
@@ -315,19 +313,22 @@ def _draw_composite(port: Port, options: CheckOptions, fixed: dict[str, Any], *,
     def value(name: str, strategy: st.SearchStrategy) -> st.SearchStrategy:
         return st.just(fixed[name]) if name in fixed else strategy
 
-    strategy = st.builds(
-        lambda layer, batch, timesteps, mask, scale, case_seed, initial_state: CaseSpec(
-            layer=layer, batch=batch, timesteps=timesteps, mask=mask, kernel_scale=scale, seed=case_seed,
-            initial_state=initial_state),
-        st.sampled_from(drawn),
-        value("batch", st.integers(1, options.max_batch)),
-        value("timesteps", st.integers(min(4, options.max_timesteps), options.max_timesteps)),
-        value("mask", st.sampled_from(["mixed", "none"])),
-        value("weight_scale", st.sampled_from(CHECK_WEIGHT_SCALES)),
-        st.integers(0, 2**32 - 1),
-        value("initial_state", st.booleans()),
-    )
-    return draw_examples(strategy, count=count, seed=seed)
+    @st.composite
+    def cases(draw: st.DrawFn) -> CaseSpec:
+        layer = draw(st.sampled_from(drawn))
+        batch = draw(value("batch", st.integers(1, options.max_batch)))
+        timesteps = draw(value("timesteps", st.integers(min(4, options.max_timesteps), options.max_timesteps)))
+        mask = draw(value("mask", st.sampled_from(["mixed", "none"])))
+        scale = draw(value("weight_scale", st.sampled_from(CHECK_WEIGHT_SCALES)))
+        case_seed = draw(st.integers(0, 2**32 - 1))
+        initial_state = draw(value("initial_state", st.booleans()))
+        chunks = 1  # a stateful layer is fed in consecutive calls, if the port can carry its state
+        if layer.stateful and port.carries_state:
+            chunks = draw(value("chunks", st.integers(1, min(4, timesteps))))
+        return CaseSpec(layer=layer, batch=batch, timesteps=timesteps, mask=mask, kernel_scale=scale,
+                        seed=case_seed, initial_state=initial_state, chunks=chunks)
+
+    return draw_examples(cases(), count=count, seed=seed)
 
 
 def run_example(port: Port, spec: CaseSpec, runner: KerasRunner) -> tuple[ExampleOutcome, Example | None]:
