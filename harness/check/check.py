@@ -41,7 +41,7 @@ from harness.oracle.references import flatten
 from harness.oracle.tolerance import noise_floor
 from harness.ports.guard import HUNG, first_non_finite
 from harness.ports.port import Port, comparable_spec
-from harness.target.behaviours import drop_known_crashes
+from harness.target.behaviours import drop_known_crashes, known_crashes
 from harness.target.runner import KerasRunner
 from harness.target.targets import active
 from reference_cells.layer_config import CELL_KINDS
@@ -282,7 +282,19 @@ def draw_cases(port: Port, options: CheckOptions, *, seed: int, count: int, laye
     if not port.accepts_initial_state:
         fixed["initial_state"] = False
     draw = _draw_composite if options.composite else _draw_cell
-    return drop_known_crashes(draw(port, options, fixed, seed=seed, count=count, layers=layers), active().name)
+    target = active().name
+    specs = drop_known_crashes(draw(port, options, fixed, seed=seed, count=count, layers=layers), target)
+    # Keras cannot run some draws (a known crash): draw others in their place, deterministically.
+    for retry in range(1, _TOP_UP_DRAWS + 1):
+        if len(specs) >= count:
+            break
+        more = draw(port, options, fixed, seed=seed + 15_485_863 * retry, count=count, layers=layers)
+        specs += [s for s in more if not known_crashes(s, target) and s not in specs][: count - len(specs)]
+    return specs
+
+
+#: Fresh draws tried in place of examples Keras cannot run (each is another layer configuration).
+_TOP_UP_DRAWS = 3
 
 
 def _draw_cell(port: Port, options: CheckOptions, fixed: dict[str, Any], *, seed: int, count: int,

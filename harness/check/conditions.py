@@ -19,11 +19,12 @@ It decides nothing about the wording; :mod:`harness.check.output` renders it.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from harness.check.diagnosis import Diagnosis, Example, Hypothesis, diagnose, evaluate, single_hypotheses
+from harness.check.diagnosis import Diagnosis, Example, Finding, Hypothesis, diagnose, evaluate, single_hypotheses
 from harness.layers.case import CaseSpec
 from harness.layers.cell import CellSpec
 from harness.layers.composite import OPTIONS
@@ -38,6 +39,8 @@ CELL_FACTS = ("zero_output_for_mask", "return_sequences", "return_state", "go_ba
               "recurrent_dropout")
 #: Data facts, after the options (a condition prefers options: they are what a user pins).
 DATA_FACTS = ("units", "mask", "initial_state", "batch", "chunks")
+#: Options of a composite layer's cells that are facts of an example (the check draws one value for all).
+_COMPOSITE_CELL_FACTS = ("activation", "recurrent_activation", "use_bias", "reset_after")
 #: What a ">1" fact is drawn as when a condition holds it.
 _MORE_THAN_ONE = {"units": 3, "batch": 2, "chunks": 2}
 
@@ -59,8 +62,13 @@ def facts(spec: CaseSpec) -> dict[str, Any]:
     else:
         settable = set(OPTIONS.get(layer.kind, ()))
         for key, value in sorted({**layer.config, **dict(layer.loop)}.items()):
-            if key in settable and isinstance(value, (bool, str)):
+            if key in settable and (isinstance(value, (bool, str)) or (key == "merge_mode" and value is None)):
                 out[key] = value
+        # The cells' options (one value for all the cells, as the check draws and --set pins them).
+        for name in _COMPOSITE_CELL_FACTS:
+            values = {kwargs[name] for _, kwargs in layer.cells if name in kwargs}
+            if name in settable and len(values) == 1:
+                out.setdefault(name, values.pop())
     units = getattr(layer, "units", None)
     if units is not None:
         out["units"] = 1 if units == 1 else ">1"  # one unit hides kernel-layout and reset placement
@@ -223,9 +231,26 @@ def partition(examples: Sequence[Example], diverging: Sequence[int], *, with_mas
         groups.append(CauseGroup(rest, remaining))
     for group in groups:
         group.diagnosis.searched = 0
+        _reword(group, examples, with_mask=with_mask, with_initial_state=with_initial_state)
     if groups:
         groups[0].diagnosis.searched = searched
     return groups
+
+
+def _reword(group: CauseGroup, examples: Sequence[Example], *, with_mask: bool, with_initial_state: bool) -> None:
+    """Word a group's causes from one of its own examples. A candidate is generated once per
+    check, from the first example it applies to; its words ("the layer uses sigmoid") describe
+    that configuration, which may be one the cause does not hold on."""
+    if not group.members or not group.diagnosis.explained:
+        return
+    own = {c.key: c for c in examples[group.members[0]].candidates(with_mask=with_mask,
+                                                                   with_initial_state=with_initial_state)}
+
+    def reworded(finding: Finding) -> Finding:
+        parts = tuple(own.get(part.key, part) for part in finding.hypothesis.parts)
+        return dataclasses.replace(finding, hypothesis=dataclasses.replace(finding.hypothesis, parts=parts))
+
+    group.diagnosis.explained = [reworded(f) for f in group.diagnosis.explained]
 
 
 def try_condition(
