@@ -67,8 +67,9 @@ _CELLS = {"SimpleRNN": SimpleRNNCell, "LSTM": LSTMCell, "GRU": GRUCell}
 #: Keras cell class names accepted as kinds, e.g. from ``RNN.get_config()``.
 _CELL_CLASS_NAMES = {"SimpleRNNCell": "SimpleRNN", "LSTMCell": "LSTM", "GRUCell": "GRU"}
 #: Loop conventions the stacked loop cannot simulate: the JAX masked-output rule would
-#: read the packed state vector (cell 1's h, not the last cell's), and stacks run stateless.
-_UNSIMULATED_LOOP = {"mask": "state", "state_carry": "reset"}
+#: read the packed state vector (cell 1's h, not the last cell's), and stacks run stateless;
+#: a lagged recurrence would lag the whole packed vector (the LSTM c too).
+_UNSIMULATED_LOOP = {"mask": "state", "state_carry": "reset", "recurrent": "lagged"}
 #: Loop options read from the RNN layer's config (not from the cells').
 _LOOP_KEYS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask")
 

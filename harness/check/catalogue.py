@@ -43,6 +43,8 @@ FLAGS = (
     "masking",
     "state-order",
     "merge-mode",
+    "recurrent-term",
+    "time-major",
     "unexplained",
 )
 
@@ -282,13 +284,58 @@ def masking(spec: CellSpec) -> Iterator[Candidate]:
     )
 
 
+def recurrent_term(spec: CellSpec) -> Iterator[Candidate]:
+    """Symptom: exactly zero at t=0 when h0=0, then O(0.1)-O(1) from t=1 on, not decaying: the
+    previous hidden state is never fed back (h_{t-1} @ R computed with h_{t-1} = 0, the cell state
+    still carried), or fed from the wrong step (h_{t-2}: right at t=0 and t=1 when h0=0, off from
+    t=2). Found in a public NumPy LSTM port that computed h but never wrote it back."""
+    yield Candidate(
+        "recurrent-term",
+        Conventions(recurrent="dropped"),
+        "your port never feeds the hidden state back: h_{t-1} @ R is computed with h_{t-1} = 0 at every step "
+        "(the input side and the biases are right)",
+        "feed the previous step's h into the recurrent matmul (store the new h where the next step reads it)",
+    )
+    yield Candidate(
+        "recurrent-term",
+        Conventions(recurrent="lagged"),
+        "your port feeds back the hidden state of the wrong step: h_{t-2} where Keras uses h_{t-1} "
+        "(an off-by-one in the history index)",
+        "read h_{t-1}, the state the previous step produced",
+    )
+
+
+def time_major(spec: CellSpec) -> Iterator[Candidate]:
+    """Symptom: O(1) from t=0 with batch > 1, nothing at all with batch = 1 (a conditional
+    cause: the answer says ``when batch>1``): the (batch, timesteps, features) input read as
+    (timesteps, batch, features) - ``x.reshape(T, B, F)`` where ``x.transpose(1, 0, 2)``
+    belongs, or time-major indexing ``x[(t*B + b)*F + f]`` of the batch-major buffer - and the
+    output sequence written back the same way (or transposed back correctly)."""
+    yield Candidate(
+        "time-major",
+        Conventions(time_major="both"),
+        "your port reads the (batch, timesteps, features) input as (timesteps, batch, features) (a reshape where "
+        "a transpose belongs, or time-major indexing of the flat buffer) and writes its output sequence back the "
+        "same way; that is right only when batch is 1",
+        "transpose instead of reshaping: x.transpose(1, 0, 2) to go time-major and back (flat index (b*T + t)*F + f)",
+    )
+    yield Candidate(
+        "time-major",
+        Conventions(time_major="input"),
+        "your port reads the (batch, timesteps, features) input (and mask) as (timesteps, batch, features) (a "
+        "reshape where a transpose belongs); that is right only when batch is 1",
+        "transpose instead of reshaping: x.transpose(1, 0, 2) (flat index (b*T + t)*F + f)",
+    )
+
+
 CELL_GENERATORS: tuple[Callable[[CellSpec], Iterator[Candidate]], ...] = (
     gate_order, activation, initial_state, gru_update, gru_reset, bias, kernel_layout, time_direction, masking,
+    recurrent_term, time_major,
 )
 
 
 #: Loop conventions a stack of cells cannot simulate (see reference_cells/stacked.py).
-UNSIMULATED_STACK_LOOP = {"mask": "state", "state_carry": "reset"}
+UNSIMULATED_STACK_LOOP = {"mask": "state", "state_carry": "reset", "recurrent": "lagged"}
 
 
 def _proxy(kind: str, config: dict[str, Any], *, units: int, **loop: Any) -> CellSpec:
