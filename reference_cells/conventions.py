@@ -76,7 +76,12 @@ _CHOICES: Mapping[str, tuple[str, ...]] = {
     #            but never writes it back into the array it reads from.
     #   lagged:  fed from the wrong step: the cell reads h_{t-2} wherever it reads h_{t-1} (an
     #            off-by-one in a history array; h0 at the first two steps; the LSTM c is right).
-    "recurrent": ("keras", "dropped", "lagged"),
+    #   skip-first: the recurrent side (h @ R and the recurrent bias) skipped at the first step of a
+    #            call that starts from zeros (a fast path for "no initial state"): visible only where a
+    #            recurrent bias exists (GRU reset_after=True), at t=0, then decaying. Seen in mlx's
+    #            nn.GRU (ml-explore/mlx#3249). The first step runs with recurrent="dropped" and
+    #            gru_bias="drop-recurrent" (run_sequence; other loops do not simulate it).
+    "recurrent": ("keras", "dropped", "lagged", "skip-first"),
     # Batch-major input read as time-major (a reshape instead of a transpose, or time-major
     # indexing of the flat (B, T, ...) buffer): every (B, T, ...) array is reinterpreted as
     # (T, B, ...) - a no-op when B == 1 or T == 1.

@@ -34,6 +34,7 @@ Unlike Keras, :func:`run_sequence` also exposes every state at every step
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -141,9 +142,15 @@ def run_sequence(
     # the time loop runs the recurrence (each cell's docstring has the split).
     with np.errstate(over="ignore", invalid="ignore"):
         projected = cell.project(x)
+    first_step = None
+    if conventions.recurrent == "skip-first" and initial_state is None and carried_state is None:
+        # The first step without its recurrent side (h0 = 0 there, so only the recurrent bias differs).
+        skipping = dataclasses.replace(conventions, recurrent="dropped", gru_bias="drop-recurrent")
+        first_step = CELLS[kind](weights, options, skipping, dtype).step_projected
     return _drive(
         cell.step_projected, cell.state_names, projected, options,
         mask=mask, initial_state=initial_state, conventions=conventions, dtype=dtype, carried_state=carried_state,
+        first_step=first_step,
     )
 
 
@@ -191,12 +198,14 @@ def _drive(
     dtype: np.dtype,
     carried_state: Sequence[np.ndarray] | None,
     state_shape: tuple[int, ...] | None = None,
+    first_step: StepFunction | None = None,
 ) -> SequenceTrace:
     """The time loop itself (see the module docstring for the semantics).
 
     Shapes: ``x (B, T, *step_shape)``; each state and output ``(B, *state_shape)``,
     ``state_shape`` defaulting to ``(options.units,)`` (the dense cells, where
-    ``x`` must be ``(B, T, F)``); traces ``(B, T, *state_shape)``.
+    ``x`` must be ``(B, T, F)``); traces ``(B, T, *state_shape)``. ``first_step``, if
+    given, replaces ``step`` at t=0 (``Conventions(recurrent="skip-first")``).
     """
     x = np.asarray(x, dtype=dtype)
     mask = None if mask is None else np.asarray(mask, dtype=bool)
@@ -243,7 +252,7 @@ def _drive(
         fed = [older[0], *states[1:]] if lagged else states
         # Overflow is part of the behaviour under test (Keras overflows the same way), not a bug here.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            out, new_states = step(x[:, t], fed)
+            out, new_states = (first_step if t == 0 and first_step is not None else step)(x[:, t], fed)
         if mask is not None:
             keep = _broadcastable(mask[:, t], np.ndim(out))  # (B, 1, ...): one flag per sample
             if conventions.mask == "jax-spatial" and np.ndim(out) > 2:

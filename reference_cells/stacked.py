@@ -68,8 +68,8 @@ _CELLS = {"SimpleRNN": SimpleRNNCell, "LSTM": LSTMCell, "GRU": GRUCell}
 _CELL_CLASS_NAMES = {"SimpleRNNCell": "SimpleRNN", "LSTMCell": "LSTM", "GRUCell": "GRU"}
 #: Loop conventions the stacked loop cannot simulate: the JAX masked-output rule would
 #: read the packed state vector (cell 1's h, not the last cell's), and stacks run stateless;
-#: a lagged recurrence would lag the whole packed vector (the LSTM c too).
-_UNSIMULATED_LOOP = {"mask": "state", "state_carry": "reset", "recurrent": "lagged"}
+#: a lagged recurrence would lag the whole packed vector (the LSTM c too); skip-first needs run_sequence.
+_UNSIMULATED_LOOP = {"mask": ("state",), "state_carry": ("reset",), "recurrent": ("lagged", "skip-first")}
 #: Loop options read from the RNN layer's config (not from the cells').
 _LOOP_KEYS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask")
 
@@ -152,7 +152,7 @@ def run_stacked_cells(
             ``mask="state"`` or ``state_carry``, which raise ValueError).
         dtype: compute dtype (float64 default).
     """
-    bad = [f for f, value in _UNSIMULATED_LOOP.items() if getattr(conventions, f) == value]
+    bad = [f for f, values in _UNSIMULATED_LOOP.items() if getattr(conventions, f) in values]
     if bad:
         raise ValueError(f"run_stacked_cells does not simulate loop conventions {bad}")
     if not (len(kinds) == len(weights_per_cell) == len(cell_configs)) or not kinds:

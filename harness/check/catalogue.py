@@ -288,7 +288,9 @@ def recurrent_term(spec: CellSpec) -> Iterator[Candidate]:
     """Symptom: exactly zero at t=0 when h0=0, then O(0.1)-O(1) from t=1 on, not decaying: the
     previous hidden state is never fed back (h_{t-1} @ R computed with h_{t-1} = 0, the cell state
     still carried), or fed from the wrong step (h_{t-2}: right at t=0 and t=1 when h0=0, off from
-    t=2). Found in a public NumPy LSTM port that computed h but never wrote it back."""
+    t=2). Found in a public NumPy LSTM port that computed h but never wrote it back. GRU
+    (reset_after=True): the recurrent side skipped at the first step when no initial state is
+    given, dropping the recurrent bias there only (mlx's nn.GRU did): error at t=0, decaying."""
     yield Candidate(
         "recurrent-term",
         Conventions(recurrent="dropped"),
@@ -303,6 +305,14 @@ def recurrent_term(spec: CellSpec) -> Iterator[Candidate]:
         "(an off-by-one in the history index)",
         "read h_{t-1}, the state the previous step produced",
     )
+    if spec.kind == "GRU" and spec.reset_after and spec.use_bias:
+        yield Candidate(
+            "recurrent-term",
+            Conventions(recurrent="skip-first"),
+            "your port skips the recurrent side (h @ R + bias[1]) at the first step when no initial state is given; "
+            "with h0 = 0 the product is 0 but the recurrent bias is not (r * b_rec enters the candidate)",
+            "compute the recurrent side at the first step too (h0 = zeros): hh = act(x@K_h + b_in_h + r*(0@R_h + b_rec_h))",
+        )
 
 
 def time_major(spec: CellSpec) -> Iterator[Candidate]:
@@ -335,7 +345,7 @@ CELL_GENERATORS: tuple[Callable[[CellSpec], Iterator[Candidate]], ...] = (
 
 
 #: Loop conventions a stack of cells cannot simulate (see reference_cells/stacked.py).
-UNSIMULATED_STACK_LOOP = {"mask": "state", "state_carry": "reset", "recurrent": "lagged"}
+UNSIMULATED_STACK_LOOP = {"mask": ("state",), "state_carry": ("reset",), "recurrent": ("lagged", "skip-first")}
 
 
 def _proxy(kind: str, config: dict[str, Any], *, units: int, **loop: Any) -> CellSpec:
@@ -362,7 +372,7 @@ def _cell_candidates(spec: CellSpec, *, stack: bool = False, skip_flags: tuple[s
             if candidate.flag in skip_flags:
                 continue
             diff = candidate.conventions.differences()
-            if stack and any(diff.get(k) == v for k, v in UNSIMULATED_STACK_LOOP.items()):
+            if stack and any(diff.get(k) in v for k, v in UNSIMULATED_STACK_LOOP.items()):
                 continue
             yield _wrap(candidate)
 

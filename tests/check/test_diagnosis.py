@@ -69,6 +69,7 @@ INJECTED = [
     ("masked-output-zeros", "SimpleRNN", Conventions(mask="zeros"), dict(mask="mixed"), "masking"),
     ("recurrence-dropped", "LSTM", Conventions(recurrent="dropped"), {}, "recurrent-term"),
     ("recurrence-lagged", "GRU", Conventions(recurrent="lagged"), {}, "recurrent-term"),
+    ("recurrence-skipped-at-t0", "GRU", Conventions(recurrent="skip-first"), {}, "recurrent-term"),
     ("time-major-reshape", "SimpleRNN", Conventions(time_major="both"), dict(batch=3), "time-major"),
     ("time-major-input", "LSTM", Conventions(time_major="input"), dict(batch=2, mask="mixed"), "time-major"),
 ]
