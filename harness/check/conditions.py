@@ -247,7 +247,8 @@ def try_condition(
     Held: every fresh example must agree with the group's cause (``explains``: it diverges
     as the cause predicts, or matches where the cause cannot show, e.g. no step is masked),
     and at least one must diverge; while fewer than :data:`MIN_INFORMATIVE` could show the
-    cause at all, more are drawn (twice at most). Negated (each fact in
+    cause at all, more are drawn (twice at most). If none could (a sparse cause), the held test
+    is inconclusive, not failed: the group's own examples are the evidence and the negations decide. Negated (each fact in
     turn, the others held): every fresh example must match, or diverge for another group's
     cause (``explained_elsewhere``); if some diverge with this cause instead, the fact is not
     needed and is dropped from the condition (so a conjunction the sample suggested by chance
@@ -268,7 +269,10 @@ def try_condition(
     good = sum(1 for d, ex in held if d and ex is not None and explains(ex))
     agree = sum(1 for _, ex in held if ex is not None and explains(ex))
     condition.held = (good, len(held))
-    if not held or agree != len(held) or good == 0:
+    # No fresh example could show the cause at all (a sparse fault: a masked step at the end, ...):
+    # inconclusive, not a refutation; the group's own examples are the evidence, the negations decide.
+    inconclusive = bool(held) and agree == len(held) and _informative(held, explains) == 0
+    if not held or agree != len(held) or (good == 0 and not inconclusive):
         condition.isolated = False
         condition.note = (f"with {describe(when)} held, {diverged} of {len(held)} fresh examples diverged, "
                           f"{good} with this cause, {len(held) - agree} against it")
