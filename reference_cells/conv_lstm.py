@@ -244,6 +244,7 @@ class ConvLSTMCell:
         self.bias = np.concatenate([bias[g] for g in GATE_ORDER])  # (4F,)
         self.act = activations.get(conventions.activation or options.activation)
         self.ract = activations.get(conventions.recurrent_activation or options.recurrent_activation)
+        self.feedback = conventions.recurrent != "dropped"  # False: h_{t-1} never fed back (read as 0)
 
     @property
     def channel_axis(self) -> int:
@@ -265,8 +266,9 @@ class ConvLSTMCell:
             np.moveaxis(x_t, ax, -1), self.kernel,
             strides=conv.strides, padding=conv.padding, dilation_rate=conv.dilation_rate,
         ) + self.bias
+        h_in = h_prev if self.feedback else np.zeros_like(h_prev)
         z_h = conv_nd(
-            np.moveaxis(h_prev, ax, -1), self.recurrent_kernel,
+            np.moveaxis(h_in, ax, -1), self.recurrent_kernel,
             strides=(1,) * conv.rank, padding="same", dilation_rate=(1,) * conv.rank,
         )
         z = np.moveaxis(z_x + z_h, -1, ax)  # (B, *S, 4F) or (B, 4F, *S)

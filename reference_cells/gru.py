@@ -85,6 +85,7 @@ class GRUCell:
         self.swapped_update = conventions.gru_update == "swapped"
         self.act = activations.get(conventions.activation or options.activation)
         self.ract = activations.get(conventions.recurrent_activation or options.recurrent_activation)
+        self.feedback = conventions.recurrent != "dropped"  # False: h_{t-1} never fed back (read as 0)
 
     def project(self, x: np.ndarray) -> np.ndarray:
         """The input side ``mx = x @ K + b_in``: ``(..., F) -> (..., 3U)`` (one step or all of them)."""
@@ -97,19 +98,21 @@ class GRUCell:
         """One step from ``mx = x_t @ K + b_in`` (:meth:`project`)."""
         (h_prev,) = states
         u = self.units
+        # The matmul input; the update z*h_prev below still reads the real h_{t-1}.
+        h_in = h_prev if self.feedback else np.zeros_like(h_prev)
         mx_z, mx_r, mx_h = mx[..., :u], mx[..., u : 2 * u], mx[..., 2 * u :]
         if self.reset_after:
-            mh = h_prev @ self.recurrent_kernel + self.recurrent_bias
+            mh = h_in @ self.recurrent_kernel + self.recurrent_bias
             mh_z, mh_r, mh_h = mh[..., :u], mh[..., u : 2 * u], mh[..., 2 * u :]
             z = self.ract(mx_z + mh_z)
             r = self.ract(mx_r + mh_r)
             hh = self.act(mx_h + r * mh_h)
         else:
-            mh = h_prev @ self.recurrent_kernel[..., : 2 * u]
+            mh = h_in @ self.recurrent_kernel[..., : 2 * u]
             mh_z, mh_r = mh[..., :u], mh[..., u:]
             z = self.ract(mx_z + mh_z)
             r = self.ract(mx_r + mh_r)
-            hh = self.act(mx_h + (r * h_prev) @ self.recurrent_kernel[..., 2 * u :])
+            hh = self.act(mx_h + (r * h_in) @ self.recurrent_kernel[..., 2 * u :])
         if self.swapped_update:
             h = (1 - z) * h_prev + z * hh
         else:

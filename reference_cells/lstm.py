@@ -60,6 +60,7 @@ class LSTMCell:
         self.bias = np.concatenate([bias[g] for g in GATE_ORDER])  # (4U,)
         self.act = activations.get(conventions.activation or options.activation)
         self.ract = activations.get(conventions.recurrent_activation or options.recurrent_activation)
+        self.feedback = conventions.recurrent != "dropped"  # False: h_{t-1} never fed back (read as 0)
 
     def project(self, x: np.ndarray) -> np.ndarray:
         """The input side ``x @ K``: ``(..., F) -> (..., 4U)`` (one step or all of them)."""
@@ -72,7 +73,8 @@ class LSTMCell:
         """One step from ``xk_t = x_t @ K`` (:meth:`project`)."""
         h_prev, c_prev = states
         u = self.units
-        z = xk_t + h_prev @ self.recurrent_kernel
+        h_in = h_prev if self.feedback else np.zeros_like(h_prev)
+        z = xk_t + h_in @ self.recurrent_kernel
         z = z + self.bias
         z_i, z_f, z_c, z_o = (z[..., k * u : (k + 1) * u] for k in range(4))
         i = self.ract(z_i)

@@ -34,6 +34,7 @@ Unlike Keras, :func:`run_sequence` also exposes every state at every step
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -146,9 +147,15 @@ def run_sequence(
     # the time loop runs the recurrence (each cell's docstring has the split).
     with np.errstate(over="ignore", invalid="ignore"):
         projected = cell.project(x)
+    first_step = None
+    if conventions.recurrent == "skip-first" and initial_state is None and carried_state is None:
+        # The first step without its recurrent side (h0 = 0 there, so only the recurrent bias differs).
+        skipping = dataclasses.replace(conventions, recurrent="dropped", gru_bias="drop-recurrent")
+        first_step = CELLS[kind](weights, options, skipping, dtype).step_projected
     return _drive(
         cell.step_projected, cell.state_names, projected, options,
         mask=mask, initial_state=initial_state, conventions=conventions, dtype=dtype, carried_state=carried_state,
+        first_step=first_step,
     )
 
 
@@ -199,12 +206,14 @@ def _drive(
     dtype: np.dtype,
     carried_state: Sequence[np.ndarray] | None,
     state_shape: tuple[int, ...] | None = None,
+    first_step: StepFunction | None = None,
 ) -> SequenceTrace:
     """The time loop itself (see the module docstring for the semantics).
 
     Shapes: ``x (B, T, *step_shape)``; each state and output ``(B, *state_shape)``,
     ``state_shape`` defaulting to ``(options.units,)`` (the dense cells, where
-    ``x`` must be ``(B, T, F)``); traces ``(B, T, *state_shape)``.
+    ``x`` must be ``(B, T, F)``); traces ``(B, T, *state_shape)``. ``first_step``, if
+    given, replaces ``step`` at t=0 (``Conventions(recurrent="skip-first")``).
     """
     x = np.asarray(x, dtype=dtype)
     mask = None if mask is None else np.asarray(mask, dtype=bool)
@@ -221,6 +230,11 @@ def _drive(
         states = [np.ones((batch, *state_shape), dtype) for _ in state_names]
     else:
         states = [np.zeros((batch, *state_shape), dtype) for _ in state_names]
+
+    # A port that reads the batch-major buffers as time-major (conventions.time_major).
+    if conventions.time_major != "keras":
+        x = _as_time_major(x)
+        mask = None if mask is None else _as_time_major(mask)
 
     # Time direction: Keras reverses inputs and mask, and keeps processing order.
     reverse = options.go_backwards and conventions.time_direction != "ignored"
@@ -239,10 +253,14 @@ def _drive(
     zero_after = zero_output and options.unroll and conventions.mask == "keras" and mask is not None
     if zero_after:
         zero_output = False
+    lagged = conventions.recurrent == "lagged"
+    older = list(states)  # the states before the previous step (h_{t-2}), for recurrent="lagged"
     for t in range(steps):
+        # The recurrence fed from the wrong step: the cell reads h_{t-2} (the LSTM c stays c_{t-1}).
+        fed = [older[0], *states[1:]] if lagged else states
         # Overflow is part of the behaviour under test (Keras overflows the same way), not a bug here.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            out, new_states = step(x[:, t], states)
+            out, new_states = (first_step if t == 0 and first_step is not None else step)(x[:, t], fed)
         if mask is not None:
             keep = _broadcastable(mask[:, t], np.ndim(out))  # (B, 1, ...): one flag per sample
             if conventions.mask == "jax-spatial" and np.ndim(out) > 2:
@@ -268,6 +286,7 @@ def _drive(
         outputs[:, t] = out
         for name, s in zip(state_names, new_states):
             state_trace[name][:, t] = s
+        older = list(states)
         prev_output, states = out, new_states
 
     return _finish(outputs, state_trace, states, prev_output, options, mask=mask, conventions=conventions,
@@ -299,9 +318,25 @@ def _finish(
         last_output = np.where(_broadcastable(mask[:, -1], last_output.ndim), last_output, 0)
     if reverse and conventions.time_direction == "flipped":
         outputs = outputs[:, ::-1]
+    if conventions.time_major == "both":
+        outputs = _from_time_major(outputs)
     return SequenceTrace(
         outputs=outputs, states=state_trace, final_states=tuple(states), last_output=last_output, options=options
     )
+
+
+def _as_time_major(a: np.ndarray) -> np.ndarray:
+    """A batch-major ``(B, T, ...)`` array as a port reads it when it takes the buffer for
+    ``(T, B, ...)`` (``a.reshape(T, B, ...)``, or indexing ``a[(t*B + b)*F + f]``), returned
+    batch-major again (``[:, t]`` is what the port takes as step t of each sequence)."""
+    batch, steps = a.shape[:2]
+    return a.reshape((steps, batch) + a.shape[2:]).swapaxes(0, 1)
+
+
+def _from_time_major(a: np.ndarray) -> np.ndarray:
+    """Outputs ``(B, T, ...)`` written by such a port into a time-major buffer (``out[t, b]``)
+    that the caller reads as batch-major (``reshape(B, T, ...)``)."""
+    return a.swapaxes(0, 1).reshape(a.shape)
 
 
 #: Largest finite float32: a float32 port overflows to inf beyond it.

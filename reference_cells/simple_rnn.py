@@ -47,6 +47,7 @@ class SimpleRNNCell:
         bias = np.asarray(weights[2], dtype=dtype) if options.use_bias else np.zeros(self.units, dtype)
         self.bias = bias * dtype.type(bias_scale(conventions))  # (U,)
         self.act = activations.get(conventions.activation or options.activation)
+        self.feedback = conventions.recurrent != "dropped"  # False: h_{t-1} never fed back (read as 0)
 
     def project(self, x: np.ndarray) -> np.ndarray:
         """The input side ``x @ K + b``: ``(..., F) -> (..., U)`` (one step or all of them)."""
@@ -55,7 +56,8 @@ class SimpleRNNCell:
     def step_projected(self, xk_t: np.ndarray, states: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
         """``h_t = act(xk_t + h_{t-1} @ R)`` with ``xk_t = x_t @ K + b`` from :meth:`project`."""
         (h_prev,) = states
-        h = self.act(xk_t + h_prev @ self.recurrent_kernel)
+        h_in = h_prev if self.feedback else np.zeros_like(h_prev)
+        h = self.act(xk_t + h_in @ self.recurrent_kernel)
         return h, [h]
 
     def step(self, x_t: np.ndarray, states: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -72,9 +72,10 @@ _CELLS = {"SimpleRNN": SimpleRNNCell, "LSTM": LSTMCell, "GRU": GRUCell}
 #: Keras cell class names accepted as kinds, e.g. from ``RNN.get_config()``.
 _CELL_CLASS_NAMES = {"SimpleRNNCell": "SimpleRNN", "LSTMCell": "LSTM", "GRUCell": "GRU"}
 #: Loop conventions the stacked loop cannot simulate: the JAX masked-output rule would
-#: read the packed state vector (cell 1's h, not the last cell's). (A port that forgets its
+#: read the packed state vector (cell 1's h, not the last cell's); a lagged recurrence would lag
+#: the whole packed vector (the LSTM c too); skip-first needs run_sequence. (A port that forgets its
 #: state between calls is simulated by its caller, which then passes no ``carried_state``.)
-_UNSIMULATED_LOOP = {"mask": "state"}
+_UNSIMULATED_LOOP = {"mask": ("state",), "recurrent": ("lagged", "skip-first")}
 #: Loop options read from the RNN layer's config (not from the cells').
 _LOOP_KEYS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask")
 
@@ -158,7 +159,7 @@ def run_stacked_cells(
             order, or a bare array for a single-state cell.
         conventions: applied to every cell's maths (gate order, biases, ...) and
             to the time loop (initial_state, time_direction, mask; not
-            ``mask="state"`` or ``state_carry``, which raise ValueError).
+            ``mask="state"`` or a lagged / skip-first recurrence, which raise ValueError).
         dtype: compute dtype (float64 default).
         carried_state: per cell, the states left by the previous call of a
             stateful layer (``trace.carry``).
@@ -166,7 +167,7 @@ def run_stacked_cells(
             cell implementation for every cell (the loop and the stacking stay
             these; ``conventions`` then touch the loop only).
     """
-    bad = [f for f, value in _UNSIMULATED_LOOP.items() if getattr(conventions, f) == value]
+    bad = [f for f, values in _UNSIMULATED_LOOP.items() if getattr(conventions, f) in values]
     if bad:
         raise ValueError(f"run_stacked_cells does not simulate loop conventions {bad}")
     if not (len(kinds) == len(weights_per_cell) == len(cell_configs)) or not kinds:

@@ -25,14 +25,14 @@ from hypothesis import strategies as st
 from harness.check.conditions import (MAX_TESTED, CauseGroup, Condition, facts, negate_spec, partition, separators,
                                       shared_facts,
                                       try_condition)
-from harness.check.coverage import balance
+from harness.check.coverage import BALANCED_VALUES, DATA_VALUES, balance, balance_data
 from harness.check.diagnosis import Diagnosis, Example, Finding, evaluate
 from harness.errors import PortCallError, PortUnsupported
 from harness.layers.case import CaseSpec
 from harness.layers.cell import CellSpec
 from harness.layers.composite import COMPOSITE_KINDS, OPTIONS, check_layers, validate_options
 from harness.layers.generate import draw_examples
-from harness.layers.strategies import case_specs, check_chunks, layer_specs
+from harness.layers.strategies import UNROLL_MAX_TIMESTEPS, case_specs, check_chunks, layer_specs
 from harness.layers.tensors import concat_chunks
 from harness.oracle.conventions import LayerConventions
 from harness.oracle.compare import abs_diff, CaseResult, StepRecord, compare, error_result, shared_non_finite, summarize
@@ -50,6 +50,9 @@ KINDS = CELL_KINDS + COMPOSITE_KINDS
 #: Well-conditioned data for diagnosis (see the tolerance rule).
 CHECK_GAINS = (1.0, 0.5)
 CHECK_INPUT_SCALES = (1.0, 3.0)
+#: Shortest drawn sequence (unless --set timesteps; composites draw 4 too): one step cannot show a recurrence, an initial
+#: state's decay, go_backwards or a mask rule, and Hypothesis draws it for a third of the examples.
+CHECK_MIN_TIMESTEPS = 4
 #: Composite layers: weights ~ N(0, scale^2 / fan_in) (a CaseSpec's kernel_scale).
 CHECK_WEIGHT_SCALES = (1.0, 0.5)
 _CELL_FIELDS = {f.name for f in dataclasses.fields(CellSpec)} - {"kind"}
@@ -197,16 +200,22 @@ class CheckReport:
                 for (name, value), (n, m) in rows]
 
     def never_drawn(self, fixed: Mapping[str, Any] = {}) -> list[str]:
-        """Values of boolean options that no example exercised by chance (the user did not fix them)."""
+        """Values of options no example exercised (the user did not fix them): booleans, the
+        two-valued options of :data:`~harness.check.coverage.BALANCED_VALUES` and the data facts
+        ``mask``, ``initial_state``, ``batch`` (:data:`~harness.check.coverage.DATA_VALUES`)."""
         values: dict[str, set] = {}
         for row in self.support:
             values.setdefault(row["option"], set()).add(json.dumps(row["value"]))
+        two_valued = {**BALANCED_VALUES, **DATA_VALUES}
         out = []
         for name, seen in values.items():
-            if name in fixed or name in ("mask", "initial_state", "batch", "chunks", "units") or len(seen) != 1:
+            if name in fixed or name in ("chunks", "units") or len(seen) != 1:
                 continue
             value = json.loads(next(iter(seen)))
-            if isinstance(value, bool):
+            if name in two_valued and value in two_valued[name]:
+                other = next(v for v in two_valued[name] if v != value)
+                out.append(f"{name}>1" if other == ">1" else f"{name}={other}")
+            elif isinstance(value, bool):
                 out.append(f"{name}={not value}")
         return out
 
@@ -306,16 +315,39 @@ def _draw_cell(port: Port, options: CheckOptions, fixed: dict[str, Any], *, seed
         case_fixed["chunks"] = 1
     drawn = draw_examples(layer_specs(kinds=[options.kind], max_units=options.max_units, **layer_fixed),
                           count=min(count, layers), seed=seed)
-    drawn = balance(drawn, layer_fixed)  # every value of every boolean option, by design
+    drawn = balance(drawn, layer_fixed)  # every value of every drawn option, by design (coverage.py)
+
     strategy = case_specs(
         layers=st.sampled_from(drawn),
+        min_timesteps=min(CHECK_MIN_TIMESTEPS, options.max_timesteps),
         max_timesteps=options.max_timesteps,
         max_batch=options.max_batch,
         recurrent_gains=CHECK_GAINS,
         input_scales=CHECK_INPUT_SCALES,
         **case_fixed,
     )
-    return draw_examples(strategy, count=count, seed=seed)
+    specs = _spread(draw_examples(strategy, count=count, seed=seed), drawn, case_fixed)
+    return balance_data(specs, case_fixed, max_batch=options.max_batch)
+
+
+def _spread(specs: list[CaseSpec], drawn: list, fixed: Mapping[str, Any]) -> list[CaseSpec]:
+    """The examples dealt over the layer configurations ``drawn`` in turn (example ``k`` gets
+    configuration ``k % n``), keeping their data: a balanced option's values are then exercised
+    as balanced (Hypothesis, drawing the configuration per example, favours the first ones).
+    A sequence longer than an unrolled layer takes is shortened; chunks need a stateful layer."""
+    out = []
+    for k, spec in enumerate(specs):
+        layer = drawn[k % len(drawn)]
+        timesteps, chunks = spec.timesteps, spec.chunks
+        if getattr(layer, "unroll", False) and "timesteps" not in fixed:
+            timesteps = min(timesteps, max(1, UNROLL_MAX_TIMESTEPS))
+        if not layer.stateful:
+            chunks = 1
+        try:
+            out.append(dataclasses.replace(spec, layer=layer, timesteps=timesteps, chunks=min(chunks, timesteps)))
+        except ValueError:
+            out.append(spec)
+    return out
 
 
 def _draw_composite(port: Port, options: CheckOptions, fixed: dict[str, Any], *, seed: int,
@@ -334,13 +366,16 @@ def _draw_composite(port: Port, options: CheckOptions, fixed: dict[str, Any], *,
         scale = draw(value("weight_scale", st.sampled_from(CHECK_WEIGHT_SCALES)))
         case_seed = draw(st.integers(0, 2**32 - 1))
         initial_state = draw(value("initial_state", st.booleans()))
-        chunks = 1  # a stateful layer is fed in consecutive calls, if the port can carry its state
-        if layer.stateful and port.carries_state:
-            chunks = draw(value("chunks", st.integers(1, min(4, timesteps))))
+        chunks = fixed.get("chunks", 1) if layer.stateful and port.carries_state else 1
         return CaseSpec(layer=layer, batch=batch, timesteps=timesteps, mask=mask, kernel_scale=scale,
-                        seed=case_seed, initial_state=initial_state, chunks=chunks)
+                        seed=case_seed, initial_state=initial_state, chunks=min(chunks, timesteps))
 
-    return draw_examples(cases(), count=count, seed=seed)
+    specs = _spread(draw_examples(cases(), count=count, seed=seed), drawn, fixed)
+    if port.carries_state and "chunks" not in fixed:
+        # A stateful layer (as dealt by _spread) is fed in 1..4 consecutive calls, from the example's seed.
+        specs = [dataclasses.replace(s, chunks=1 + s.seed % min(4, s.timesteps)) if s.layer.stateful else s
+                 for s in specs]
+    return balance_data(specs, fixed, max_batch=options.max_batch)
 
 
 def run_example(port: Port, spec: CaseSpec, runner: KerasRunner) -> tuple[ExampleOutcome, Example | None]:
@@ -410,7 +445,9 @@ def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None =
             ran.append(outcome)
 
     report = CheckReport(port=port.name, verdict="match", outcomes=outcomes, not_exercised=_not_exercised(port, specs))
-    missed = report.never_drawn(options.fixed) if not options.replay else []
+    constrained = {**options.fixed, **({} if port.accepts_mask else {"mask": "none"}),
+                   **({} if port.accepts_initial_state else {"initial_state": False})}
+    missed = report.never_drawn(constrained) if not options.replay else []
     if missed:
         report.not_exercised.append(f"{', '.join(missed)} (not drawn in {len(outcomes)} examples; "
                                     "fix it with --set to check it, or draw more with --examples)")

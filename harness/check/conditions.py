@@ -41,6 +41,9 @@ CELL_FACTS = ("zero_output_for_mask", "return_sequences", "return_state", "go_ba
 DATA_FACTS = ("units", "mask", "initial_state", "batch", "chunks")
 #: Options of a composite layer's cells that are facts of an example (the check draws one value for all).
 _COMPOSITE_CELL_FACTS = ("activation", "recurrent_activation", "use_bias", "reset_after")
+#: Fresh examples with a condition held that must be informative (the cause could show on them)
+#: before the held test counts; up to two more draws are made to reach it.
+MIN_INFORMATIVE = 3
 #: What a ">1" fact is drawn as when a condition holds it.
 _MORE_THAN_ONE = {"units": 3, "batch": 2, "chunks": 2}
 
@@ -268,7 +271,9 @@ def try_condition(
 
     Held: every fresh example must agree with the group's cause (``explains``: it diverges
     as the cause predicts, or matches where the cause cannot show, e.g. no step is masked),
-    and at least one must diverge (a second draw is made if none did). Negated (each fact in
+    and at least one must diverge; while fewer than :data:`MIN_INFORMATIVE` could show the
+    cause at all, more are drawn (twice at most). If none could (a sparse cause), the held test
+    is inconclusive, not failed: the group's own examples are the evidence and the negations decide. Negated (each fact in
     turn, the others held): every fresh example must match, or diverge for another group's
     cause (``explained_elsewhere``); if some diverge with this cause instead, the fact is not
     needed and is dropped from the condition (so a conjunction the sample suggested by chance
@@ -278,13 +283,21 @@ def try_condition(
     masking cause) is implied, not part of the condition."""
     condition = Condition(when=dict(when))
     held = draw(fixed_values(when), 0)
-    if held and not any(d for d, _ in held):
-        held += draw(fixed_values(when), 100)
+    # A fresh example on which the cause cannot show (one timestep, nothing masked ...) neither
+    # supports nor refutes the condition: draw again until enough are informative, or a fact the
+    # sample shared by chance (stateful=True where the cause needs a mask) goes untested.
+    for offset in (100, 200):
+        if not held or _informative(held, explains) >= MIN_INFORMATIVE:
+            break
+        held += draw(fixed_values(when), offset)
     diverged = sum(1 for d, _ in held if d)
     good = sum(1 for d, ex in held if d and ex is not None and explains(ex))
     agree = sum(1 for _, ex in held if ex is not None and explains(ex))
     condition.held = (good, len(held))
-    if not held or agree != len(held) or good == 0:
+    # No fresh example could show the cause at all (a sparse fault: a masked step at the end, ...):
+    # inconclusive, not a refutation; the group's own examples are the evidence, the negations decide.
+    inconclusive = bool(held) and agree == len(held) and _informative(held, explains) == 0
+    if not held or agree != len(held) or (good == 0 and not inconclusive):
         condition.isolated = False
         condition.note = (f"with {describe(when)} held, {diverged} of {len(held)} fresh examples diverged, "
                           f"{good} with this cause, {len(held) - agree} against it")
@@ -328,6 +341,11 @@ def try_condition(
         condition.isolated = False
         condition.note = f"the cause shows with each fact of {describe(when)} negated: none of them is the condition"
     return condition
+
+
+def _informative(results: Sequence[tuple[bool, Example | None]], explains: Callable[[Example], bool]) -> int:
+    """Fresh examples that can tell a condition apart: diverged, or matched where the cause would show."""
+    return sum(1 for d, ex in results if d or (ex is not None and not explains(ex)))
 
 
 def negate_spec(spec: CaseSpec, name: str, other: Any) -> CaseSpec | None:
