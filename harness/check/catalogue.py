@@ -43,6 +43,7 @@ FLAGS = (
     "masking",
     "state-order",
     "merge-mode",
+    "precision",  # not a convention: harness/check/precision.py (undeclared reduced precision)
     "unexplained",
 )
 
@@ -485,6 +486,10 @@ def flag_doc(flag: str) -> str:
         docs.append((WRAPPER_GENERATORS[flag].__doc__ or "").strip())
     if docs:
         return "\n".join(docs)
+    if flag == "precision":
+        from harness.check.precision import undeclared_precision  # its docstring is the symptom
+
+        return (undeclared_precision.__doc__ or "").split("\n\n")[-1].strip()
     if flag == "unexplained":
         return "No catalogue cause (single or pair) reproduces the port to the noise floor."
     raise ValueError(f"unknown flag {flag!r}; expected one of {', '.join(FLAGS)}")

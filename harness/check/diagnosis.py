@@ -25,7 +25,7 @@ from harness.oracle.compare import abs_diff
 from harness.oracle.conventions import LayerConventions
 from harness.oracle.reference import layer_reference, run_reference
 from harness.oracle.references import LayerReference, cell_view
-from harness.oracle.tolerance import EPS32, NoiseFloor, magnitude, noise_floor
+from harness.oracle.tolerance import NoiseFloor, magnitude, noise_floor
 
 #: How many of the most error-reducing singles seed the pair search.
 PAIR_SEEDS = 6
@@ -45,6 +45,7 @@ class Example:
     port: dict[str, NamedTensor]
     noise: NoiseFloor
     layer: Any = None
+    keras: dict[str, NamedTensor] | None = None  # what Keras returned (to judge the example again at another precision)
 
     def _reference(self, conventions: LayerConventions) -> LayerReference:
         return layer_reference(self.data, self.layer, conventions=_as_layer(conventions))
@@ -54,10 +55,10 @@ class Example:
         return run_reference(self._reference(conventions), self.data)[0]
 
     def candidate_floor(self, expected: dict[str, NamedTensor], conventions: LayerConventions) -> NoiseFloor:
-        """The full noise floor of the computation ``conventions`` describes."""
+        """The full noise floor of the computation ``conventions`` describes, at the example's precision."""
         ref = self._reference(conventions)
         reference, trace = run_reference(ref, self.data)
-        return noise_floor(ref, self.data, reference, trace)
+        return noise_floor(ref, self.data, reference, trace, precision=self.noise.precision)
 
     def candidates(self, *, with_mask: bool, with_initial_state: bool) -> list[Candidate]:
         layer = self.layer if self.layer is not None else _cell_layer(self.data)
@@ -133,8 +134,10 @@ def residual_ratio(example: Example, conventions: LayerConventions, *, precise: 
         noise = example.candidate_floor(expected, conventions)
     else:
         noise = NoiseFloor(
-            floor={n: np.maximum(example.noise.floor[n], EPS32 * magnitude(expected[n].values)) for n in expected},
+            floor={n: np.maximum(example.noise.floor[n], example.noise.precision.ulp(magnitude(expected[n].values)))
+                   for n in expected},
             scale={n: np.maximum(example.noise.scale[n], magnitude(expected[n].values)) for n in expected},
+            precision=example.noise.precision,
         )
     worst_abs, worst_ratio = 0.0, 0.0
     for name, ref in expected.items():
