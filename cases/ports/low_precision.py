@@ -17,7 +17,9 @@ Function ports ``NAME(x, weights, config, mask=None, initial_state=None)``:
   (Keras stores i,f,c,o): a real bug hidden under round-off.
 
 :func:`make_port` builds others (``accumulate="narrow"`` sums each matmul in the
-narrow type itself, one rounding per term, instead of NumPy's wide accumulator).
+narrow type itself, one rounding per term, instead of NumPy's wide accumulator, and
+evaluates each activation operation by operation in the narrow type, e.g. sigmoid as
+three float16 operations, instead of rounding a float32 result once).
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ class FloatArithmetic:
         return acc
 
     def act(self, name, a):
+        if self.accumulate == "narrow":  # every operation of the activation in the narrow type too
+            return self.store(get_activation(name)(a))
         return self.store(get_activation(name)(self.to_float(a)))
 
     def one(self):

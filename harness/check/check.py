@@ -27,7 +27,7 @@ from harness.check.conditions import (MAX_TESTED, CauseGroup, Condition, facts, 
                                       try_condition)
 from harness.check.coverage import balance
 from harness.check.diagnosis import Diagnosis, Example, Finding, evaluate
-from harness.check.precision import undeclared_precision
+from harness.check.precision import off_grid_hint, undeclared_precision
 from harness.errors import PortCallError, PortUnsupported, UsageError
 from harness.layers.case import CaseSpec
 from harness.layers.cell import CellSpec
@@ -491,6 +491,10 @@ def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None =
                 index_of = {id(o): i for i, o in enumerate(outcomes)}
                 ran = [shadow[index_of[id(o)]] for o in ran]
                 judged_at = dataclasses.replace(report, outcomes=shadow, groups=report.groups)
+            else:
+                hint = off_grid_hint(examples, report.groups, declared=options.precision)
+                if hint:
+                    report.notes.append(hint)
         position = {id(o): i for i, o in enumerate(judged_at.outcomes)}
         for group in report.groups:  # indices into the examples -> indices into the outcomes
             group.members = [position[id(ran[k])] for k in group.members]

@@ -8,9 +8,19 @@ was checked at, :func:`undeclared_precision` tries the :data:`LADDER` of lower
 precisions, finest first: every example is judged again against the noise floor
 measured at that precision (:func:`at_precision`), and the examples that still
 diverge are diagnosed there (:func:`harness.check.conditions.partition`, the whole
-catalogue at that precision). The first precision at which everything is accounted
-for - every example matches, or each diverging group has a named cause - is the
-port's: the answer is ``precision`` (plus those causes), never ``unexplained``.
+catalogue at that precision). A precision at which everything is accounted for -
+every example matches, or each diverging group has a named cause - is the port's:
+the answer is ``precision`` (plus those causes), never ``unexplained``.
+
+Round-off has a fingerprint that a bug of the same size lacks: the values a port
+computing in ``P`` returns are ``P`` values (a float16 port's outputs are exactly
+representable in float16; a fixed<16,6> port's are multiples of 2**-10). Only the
+precisions whose grid holds every value the port returned are tried (:func:`on_grid`),
+the coarsest first (a bfloat16 value is a float16 value too, not the reverse): a
+float32 port whose outputs are off by a constant 1e-3 - float16-sized, but a bug - stays
+``unexplained``. A port whose error fits a lower precision's floor while its outputs
+are not on that grid (weights stored in float16, arithmetic in float32: a LiteRT
+float16 export) gets a note suggesting ``--precision`` instead of the flag.
 
 Cost control: a precision is tried in full only if, on each unexplained group's most
 informative example, Keras itself or one of the group's closest candidates fits that
@@ -22,6 +32,8 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Sequence
+
+import numpy as np
 
 from harness.check.conditions import CauseGroup, partition
 from harness.check.diagnosis import Example, Hypothesis, evaluate
@@ -49,6 +61,16 @@ def at_precision(example: Example, precision: Precision) -> tuple[Example, CaseR
     if result.status != "drift" and first_non_finite(example.port, example.keras or {}):
         result = dataclasses.replace(result, status="drift")  # NaN/inf where Keras is finite: never round-off
     return moved, result
+
+
+def on_grid(example: Example, precision: Precision) -> bool:
+    """Whether every finite value the port returned is exactly a ``precision`` value."""
+    for tensor in example.port.values():
+        values = np.asarray(tensor.values, dtype=np.float64)
+        values = values[np.isfinite(values)]
+        if values.size and not np.array_equal(precision.round(values), values):
+            return False
+    return True
 
 
 def _plausible(groups: Sequence[CauseGroup], examples: Sequence[Example], precision: Precision) -> bool:
@@ -81,8 +103,9 @@ def undeclared_precision(
     (storage, or a whole float16/bfloat16/fixed-point pipeline); a real bug in it is still named,
     searched at that precision. Fix: declare it (``--precision float16``) to check the port as closely
     as that arithmetic can match Keras, or compute in float32."""
-    for precision in LADDER:
-        if not precision.coarser_than(declared) or not _plausible(groups, [*examples], precision):
+    gridded = [p for p in LADDER if p.coarser_than(declared) and all(on_grid(examples[k], p) for k in diverging)]
+    for precision in reversed(gridded):  # coarsest first: a bfloat16 port's values are float16 values too
+        if not _plausible(groups, [*examples], precision):
             continue
         moved = [at_precision(ex, precision) if k in diverging else (ex, None) for k, ex in enumerate(examples)]
         at = [m for m, _ in moved]
@@ -94,4 +117,14 @@ def undeclared_precision(
             at = [m if k in diverging else at_precision(m, precision)[0] for k, m in enumerate(at)]
             results = [r for _, r in moved]
             return precision, at, results, found
+    return None
+
+
+def off_grid_hint(examples: Sequence[Example], groups: Sequence[CauseGroup], *, declared: Precision) -> str | None:
+    """A note when the port's error fits a lower precision's floor but its values are not on that grid (so the
+    flag is not given): e.g. weights stored in float16 and float32 arithmetic."""
+    for precision in LADDER:
+        if precision.coarser_than(declared) and _plausible(groups, [*examples], precision):
+            return (f"the port's error is within {precision} round-off, but its outputs are not {precision} values; "
+                    f"if it stores its weights or inputs in {precision}, check it with --precision {precision}")
     return None
