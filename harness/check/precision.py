@@ -5,7 +5,7 @@ own round-off: ~1e-3 for float16, far above the float32 tolerance, so without
 ``--precision`` every such port is a mismatch, and a real bug in it is hidden behind
 the same round-off. When nothing in the catalogue names a port at the precision it
 was checked at, :func:`undeclared_precision` tries the :data:`LADDER` of lower
-precisions, finest first: every example is judged again against the noise floor
+precisions (those whose grid holds the port's values, below): every example is judged again against the noise floor
 measured at that precision (:func:`at_precision`), and the examples that still
 diverge are diagnosed there (:func:`harness.check.conditions.partition`, the whole
 catalogue at that precision). A precision at which everything is accounted for -
@@ -23,9 +23,9 @@ are not on that grid (weights stored in float16, arithmetic in float32: a LiteRT
 float16 export) gets a note suggesting ``--precision`` instead of the flag.
 
 Cost control: a precision is tried in full only if, on each unexplained group's most
-informative example, Keras itself or one of the group's closest candidates fits that
-precision's (screening) tolerance; a float32 port with a real unexplained bug is
-rejected there without a second diagnosis.
+informative example, Keras itself or one of the group's closest candidates passes that
+precision's screening (:func:`harness.check.diagnosis.screen_limit`); a float32 port
+with a real unexplained bug is rejected there (or by the grid) without a second diagnosis.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from typing import Sequence
 import numpy as np
 
 from harness.check.conditions import CauseGroup, partition
-from harness.check.diagnosis import Example, Hypothesis, evaluate
+from harness.check.diagnosis import Example, Hypothesis, evaluate, screen_limit
 from harness.oracle.compare import CaseResult, compare, summarize
 from harness.oracle.conventions import KERAS_LAYER
 from harness.oracle.reference import layer_reference, run_reference
@@ -45,7 +45,8 @@ from harness.ports.guard import first_non_finite
 from reference_cells.precision import BFLOAT16, FLOAT16, Precision, fixed
 
 #: The precisions tried for an undeclared port, finest first (float16 before hls4ml's default
-#: fixed<16,6>: the same step at magnitude 1, finer below it). Other fixed formats: declare them.
+#: fixed<16,6>: the same step at magnitude 1, finer below it); tried in reverse, coarsest grid first,
+#: among those whose grid holds every value the port returned. Other fixed formats: declare them.
 LADDER: tuple[Precision, ...] = (FLOAT16, fixed(16, 6), BFLOAT16)
 
 
@@ -82,7 +83,7 @@ def _plausible(groups: Sequence[CauseGroup], examples: Sequence[Example], precis
         largest = max(members, key=lambda e: e.size)
         moved, _ = at_precision(largest, precision)
         hypotheses = [Hypothesis((), KERAS_LAYER), *(f.hypothesis for f in group.diagnosis.closest)]
-        if not any(evaluate(h, [moved]).ratio <= 1.0 for h in hypotheses):
+        if not any(evaluate(h, [moved]).ratio <= screen_limit([moved]) for h in hypotheses):
             return False
     return True
 
@@ -96,13 +97,7 @@ def undeclared_precision(
     examples moved to it, their verdicts there and the partition of those still diverging there
     (member indices into ``examples``). None when no precision does.
 
-    Symptom: small error from t=0 at every step, ~1e-3 of the values for float16 (~1e-2 for bfloat16,
-    ~1e-3 absolute for fixed<16,6>), far above the float32 tolerance, noise-like, with no pattern a
-    catalogue cause reproduces; it matches Keras within the noise floor measured at a lower precision
-    (float16, fixed<16,6>, bfloat16 are tried, finest first). The port computes in that precision
-    (storage, or a whole float16/bfloat16/fixed-point pipeline); a real bug in it is still named,
-    searched at that precision. Fix: declare it (``--precision float16``) to check the port as closely
-    as that arithmetic can match Keras, or compute in float32."""
+    Its symptom (``docs/flags.md``) is :data:`harness.check.catalogue.PRECISION_SYMPTOM`."""
     gridded = [p for p in LADDER if p.coarser_than(declared) and all(on_grid(examples[k], p) for k in diverging)]
     for precision in reversed(gridded):  # coarsest first: a bfloat16 port's values are float16 values too
         if not _plausible(groups, [*examples], precision):
