@@ -26,8 +26,8 @@ from harness.check.conditions import (MAX_TESTED, CauseGroup, Condition, facts, 
                                       shared_facts,
                                       try_condition)
 from harness.check.coverage import balance
-from harness.check.diagnosis import Diagnosis, Example, Finding, evaluate
-from harness.check.precision import off_grid_hint, undeclared_precision
+from harness.check.diagnosis import Diagnosis, Example, Finding, diagnose, evaluate
+from harness.check.precision import gridded, off_grid_hint, undeclared_precision
 from harness.errors import PortCallError, PortUnsupported, UsageError
 from harness.layers.case import CaseSpec
 from harness.layers.cell import CellSpec
@@ -471,13 +471,26 @@ def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None =
         report.verdict = "mismatch"
         started = time.perf_counter()
         diverging = [k for k, o in enumerate(ran) if o.result.status == "drift"]
-        report.groups = partition(examples, diverging, with_mask=port.accepts_mask,
-                                  with_initial_state=port.accepts_initial_state)
+        accepts = dict(with_mask=port.accepts_mask, with_initial_state=port.accepts_initial_state)
+        found = None
+        if gridded(examples, diverging, declared=options.precision):
+            # Its values lie on a lower precision's grid (round-off's fingerprint): single causes at the declared
+            # precision first, then that precision, before the costly partition and pair search of a full-precision port.
+            quick = diagnose(examples, pairs=False, **accepts)
+            report.groups = [CauseGroup(quick, list(diverging))]
+            if not quick.explained:
+                found = undeclared_precision(examples, diverging, declared=options.precision, groups=report.groups,
+                                             **accepts)
+                if found is None:
+                    report.groups = partition(examples, diverging, **accepts)
+        else:
+            report.groups = partition(examples, diverging, **accepts)
         judged_at = report  # the outcomes the conditions are searched against (at the port's precision)
-        if any(not g.diagnosis.explained for g in report.groups):
+        if found is None and any(not g.diagnosis.explained for g in report.groups):
             # Nothing names the port at its declared precision: is it computing in a lower one?
             found = undeclared_precision(examples, diverging, declared=options.precision, groups=report.groups,
-                                         with_mask=port.accepts_mask, with_initial_state=port.accepts_initial_state)
+                                         **accepts)
+        if any(not g.diagnosis.explained for g in report.groups) or found is not None:
             if found is not None:
                 precision, examples, results, report.groups = found
                 report.precision_cause = PrecisionCause(

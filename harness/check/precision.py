@@ -36,7 +36,7 @@ from typing import Sequence
 import numpy as np
 
 from harness.check.conditions import CauseGroup, partition
-from harness.check.diagnosis import Example, Hypothesis, evaluate, screen_limit
+from harness.check.diagnosis import Example, Hypothesis, evaluate, passes_screen, screen_limit
 from harness.oracle.compare import CaseResult, compare, summarize
 from harness.oracle.conventions import KERAS_LAYER
 from harness.oracle.reference import layer_reference, run_reference
@@ -74,6 +74,14 @@ def on_grid(example: Example, precision: Precision) -> bool:
     return True
 
 
+def gridded(examples: Sequence[Example], diverging: Sequence[int], *, declared: Precision) -> list[Precision]:
+    """The :data:`LADDER` precisions below ``declared`` whose grid holds every value the diverging examples'
+    port returned (finest first)."""
+    if not diverging:
+        return []
+    return [p for p in LADDER if p.coarser_than(declared) and all(on_grid(examples[k], p) for k in diverging)]
+
+
 def _plausible(groups: Sequence[CauseGroup], examples: Sequence[Example], precision: Precision) -> bool:
     """Screening: on each unexplained group's largest example, Keras or a closest candidate fits ``precision``."""
     for group in groups:
@@ -83,7 +91,8 @@ def _plausible(groups: Sequence[CauseGroup], examples: Sequence[Example], precis
         largest = max(members, key=lambda e: e.size)
         moved, _ = at_precision(largest, precision)
         hypotheses = [Hypothesis((), KERAS_LAYER), *(f.hypothesis for f in group.diagnosis.closest)]
-        if not any(evaluate(h, [moved]).ratio <= screen_limit([moved]) for h in hypotheses):
+        limit = screen_limit([moved])
+        if not any(passes_screen(h, evaluate(h, [moved]).ratio, moved, limit) for h in hypotheses):
             return False
     return True
 
@@ -98,8 +107,8 @@ def undeclared_precision(
     (member indices into ``examples``). None when no precision does.
 
     Its symptom (``docs/flags.md``) is :data:`harness.check.catalogue.PRECISION_SYMPTOM`."""
-    gridded = [p for p in LADDER if p.coarser_than(declared) and all(on_grid(examples[k], p) for k in diverging)]
-    for precision in reversed(gridded):  # coarsest first: a bfloat16 port's values are float16 values too
+    tried = gridded(examples, diverging, declared=declared)
+    for precision in reversed(tried):  # coarsest first: a bfloat16 port's values are float16 values too
         if not _plausible(groups, [*examples], precision):
             continue
         moved = [at_precision(ex, precision) if k in diverging else (ex, None) for k, ex in enumerate(examples)]
