@@ -472,11 +472,12 @@ def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None =
         started = time.perf_counter()
         diverging = [k for k, o in enumerate(ran) if o.result.status == "drift"]
         accepts = dict(with_mask=port.accepts_mask, with_initial_state=port.accepts_initial_state)
-        found = None
+        found, searched_first = None, 0
         if gridded(examples, diverging, declared=options.precision):
             # Its values lie on a lower precision's grid (round-off's fingerprint): single causes at the declared
             # precision first, then that precision, before the costly partition and pair search of a full-precision port.
             quick = diagnose(examples, pairs=False, **accepts)
+            searched_first = quick.searched
             report.groups = [CauseGroup(quick, list(diverging))]
             if not quick.explained:
                 found = undeclared_precision(examples, diverging, declared=options.precision, groups=report.groups,
@@ -487,6 +488,7 @@ def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None =
             report.groups = partition(examples, diverging, **accepts)
         judged_at = report  # the outcomes the conditions are searched against (at the port's precision)
         if found is None and any(not g.diagnosis.explained for g in report.groups):
+            searched_first = sum(g.diagnosis.searched for g in report.groups)
             # Nothing names the port at its declared precision: is it computing in a lower one?
             found = undeclared_precision(examples, diverging, declared=options.precision, groups=report.groups,
                                          **accepts)
@@ -514,6 +516,8 @@ def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None =
         if len(report.groups) == 1 and report.groups[0].diagnosis.ambiguous:
             _disambiguate(report.groups[0].diagnosis, port, options, runner)
         report.diagnosis = _merged(report.groups)
+        if found is not None:  # the search at the declared precision counts too
+            report.diagnosis.searched += searched_first
         hostile = _hostile(report)
         if hostile:
             report.verdict, report.error = "error", hostile
