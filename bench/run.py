@@ -18,7 +18,8 @@
 3c. per target: the sweep on tensorflow, jax, torch and keras2, the same draw
    (``--target-cases`` per cell, 1 worker), one child process each (Keras imported before
    the clock starts); targets whose extra is not installed are listed as skipped.
-4. diagnosis time for a broken port at T=128, 32 units (whole catalogue, pairs).
+4. diagnosis time for a broken port at T=128, 32 units (whole catalogue, pairs); the same for a
+   float16 port with a gate-order bug checked without --precision (the precision ladder too).
 5. the float64 reference against Keras's compiled float32 forward at batch 64,
    T 256, 64 features, 256 units (best of 3 each).
 6. memory: a 10,002-case sweep in a child process, run as ``rnn-parity sweep
@@ -184,6 +185,19 @@ def check_seconds() -> dict:
     return out
 
 
+def diagnosis_precision_seconds() -> dict:
+    """The same at T=128, 32 units for a port computing in float16 that also slices the gates i,f,o,c, checked
+    without --precision: the float32 search, then the precision ladder and the catalogue at float16."""
+    sys.path.insert(0, str(ROOT / "cases" / "ports"))
+    from harness.api import check_port
+    from low_precision import make_port
+
+    report = check_port(make_port("LSTM", "float16", gate_order="ifoc"), layer="LSTM", units=32, timesteps=128,
+                        examples=10, activation="tanh", recurrent_activation="sigmoid", go_backwards=False)
+    return {"check_seconds": round(report.seconds, 3), "diagnosis_seconds": round(report.diagnosis_seconds, 3),
+            "flags": report.flags, "hypotheses": report.diagnosis.searched if report.diagnosis else 0}
+
+
 def large_shape() -> dict:
     from harness.target.keras_env import import_keras, import_tensorflow
     from reference_cells import run_sequence
@@ -330,6 +344,7 @@ def main() -> None:
         "targets": target_rates(args.target_cases, args.seed),
         "diagnosis_T128_U32": diagnosis_seconds(),
         "check_default_sizes": check_seconds(),
+        "diagnosis_float16_undeclared_T128_U32": diagnosis_precision_seconds(),
         "large_shape_B64_T256_F64_U256": large_shape(),
         "memory": memory(args.memory_cases, args.seed + 1),
     }
@@ -352,7 +367,8 @@ def main() -> None:
         f"{name}: {v['cases_per_s']} cases/s" if "cases_per_s" in v else f"{name}: {v['skipped']}"
         for name, v in result["targets"].items()))
     print("per-config (1 worker): " + ", ".join(f"K={k}: {v['cases_per_s']} cases/s ({v['speedup']}x)" for k, v in by_k.items()))
-    print(f"diagnosis: {result['diagnosis_T128_U32']['diagnosis_seconds']} s; reference/Keras at the large shape: "
+    print(f"diagnosis: {result['diagnosis_T128_U32']['diagnosis_seconds']} s (float16 port, precision undeclared: "
+          f"{result['diagnosis_float16_undeclared_T128_U32']['diagnosis_seconds']} s); reference/Keras at the large shape: "
           f"{result['large_shape_B64_T256_F64_U256']['ratio']}x")
     print("whole check (10 examples at default sizes; the conditional case file as written): " + ", ".join(
         f"{name} {v['seconds']} s ({v['verdict']}{' ' + ','.join(v['flags']) if v['flags'] else ''})"

@@ -40,6 +40,7 @@ def check_port(
     method: str = "step",
     timeout: float = 60.0,
     runner: KerasRunner | None = None,
+    precision: Any = "float32",
     **options: Any,
 ) -> CheckReport:
     """Run the port check and return the report (no assertion).
@@ -49,7 +50,9 @@ def check_port(
     what the check would otherwise draw (:func:`harness.check.check.option_names`):
     ``units=32``, ``recurrent_activation="hard_sigmoid"``, ``mask="none"``... and
     for composite layers ``inner="LSTM"``, ``merge_mode="sum"``, ``cells="LSTM,GRU"``,
-    ``filters=4``...
+    ``filters=4``... ``precision`` is the arithmetic the port computes in (``"float32"``,
+    ``"float16"``, ``"bfloat16"``, ``"fixed<16,6>"``): the tolerance is that arithmetic's
+    noise floor (docs/ports.md, "Reduced-precision ports").
     """
     if isinstance(port, Port):
         wrapped = port
@@ -60,7 +63,8 @@ def check_port(
     fixed = {("units" if k == "filters" else k): v for k, v in options.items()}
     if isinstance(fixed.get("cells"), str):
         fixed["cells"] = [c.strip() for c in fixed["cells"].split(",") if c.strip()]
-    check_options = CheckOptions(kind=layer, fixed=fixed, examples=examples, seed=seed, max_timesteps=max_timesteps)
+    check_options = CheckOptions(kind=layer, fixed=fixed, examples=examples, seed=seed, max_timesteps=max_timesteps,
+                                 precision=precision)
     if runner is not None and not isinstance(runner, KerasRunner):
         raise ValueError(f"runner: expected a harness.target.runner.KerasRunner, not {type(runner).__name__}")
     return run_check(wrapped, check_options, runner=runner or _shared_runner())

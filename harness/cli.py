@@ -49,6 +49,20 @@ def _shard(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(exc).removeprefix(f"--shard {text!r}: ")) from None
 
 
+def _precision(text: str):
+    """``--precision``: float32, float16, bfloat16 or fixed<W,I> (argparse names the option when this raises)."""
+    from reference_cells.precision import parse_precision
+
+    try:
+        return parse_precision(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+_PRECISION_HELP = ("the arithmetic the port computes in: float32 (default), float16, bfloat16 or fixed<W,I> "
+                   "(hls4ml ap_fixed: truncation, wrap-around); the tolerance is that arithmetic's noise floor")
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors are one line and exit 2 (principle: no walls of text)."""
 
@@ -123,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the answer as JSON")
     check.add_argument("--replay", action="append", default=[], metavar="TOKEN",
                        help="run exactly this example (a token from a previous answer) instead of drawing")
+    check.add_argument("--precision", type=_precision, default=None, metavar="{float32,float16,bfloat16,fixed<W,I>}",
+                       help=_PRECISION_HELP)
     _add_target(check)
 
     model = sub.add_parser("check-model", help="check every recurrent layer of a saved model, localising divergence")
@@ -140,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="check what a real exporter computes (onnx, litert): the whole model and each recurrent "
                             "layer alone, exported and compared per timestep")
     model.add_argument("--json", type=Path, default=None, metavar="FILE")
+    model.add_argument("--precision", type=_precision, default=None, metavar="{float32,float16,bfloat16,fixed<W,I>}",
+                       help="the arithmetic every --port (or --export) computes in; " + _PRECISION_HELP.split("; ")[1])
     _add_target(model)
 
     report = sub.add_parser("report", help="run the sweep and every case in cases/, write an HTML drift report")
@@ -323,7 +341,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         fixed = parse_options(args.layer, args.set, config)
         fixed.update(_sizes(args))
         options = CheckOptions(kind=args.layer, fixed=fixed, examples=args.examples, seed=args.seed,
-                               max_timesteps=args.max_timesteps, replay=tuple(args.replay))
+                               max_timesteps=args.max_timesteps, replay=tuple(args.replay),
+                               **({"precision": args.precision} if args.precision is not None else {}))
         for token in options.replay:
             CaseSpec.from_token(token)  # validate early: one line, not a traceback
         if args.export is not None:
@@ -382,6 +401,8 @@ def _command_line(args: argparse.Namespace) -> str:
         parts += ["--method", args.method]
     if args.port_accepts:
         parts += ["--port-accepts", args.port_accepts]
+    if getattr(args, "precision", None) is not None:
+        parts += ["--precision", str(args.precision)]
     return " ".join(shlex.quote(p) for p in parts)
 
 
@@ -391,6 +412,10 @@ def _check_case_file(args: argparse.Namespace) -> int:
 
     try:
         case = load_case_file(Path(args.port))
+        if args.precision is not None:
+            import dataclasses
+
+            case = dataclasses.replace(case, precision=str(args.precision))
         report = run_case_file(case, replay=tuple(args.replay))
     except (ValueError, PortError) as exc:
         raise UsageError(str(exc)) from None
@@ -561,9 +586,11 @@ def cmd_check_model(args: argparse.Namespace) -> int:
             from harness.exports.port import export_port
 
             export_port(args.export)  # an unknown exporter or a missing extra: one line, before loading the model
+        if args.precision is not None and not ports and args.export is None:
+            raise UsageError("--precision applies to the layers checked against a --port or an --export; give one")
         report = check_model(args.model, inputs=inputs, ports=ports, unsafe=args.unsafe, seed=args.seed,
-                             export=args.export,
-                             timesteps=args.timesteps)
+                             export=args.export, timesteps=args.timesteps,
+                             **({"precision": args.precision} if args.precision is not None else {}))
     except (ModelError, PortError) as exc:
         raise UsageError(str(exc)) from None
     print(render_model_report(report))

@@ -24,10 +24,14 @@ def _registries() -> SimpleNamespace:
     """Every registry the pages are rendered from: the only imports to change when modules move."""
     from harness.check.catalogue import (CELL_GENERATORS, FLAGS, bidirectional_time_direction, flag_doc,
                                          initial_state_split, merge_mode, state_order)
+    from harness.check.check import PrecisionCause
+    from harness.check.precision import LADDER
     from harness.layers.cell import CellSpec
     from harness.target.behaviours import BEHAVIOURS
+    from reference_cells.precision import FLOAT32
 
     return SimpleNamespace(FLAGS=FLAGS, CELL_GENERATORS=CELL_GENERATORS, flag_doc=flag_doc, CellSpec=CellSpec,
+                           LADDER=LADDER, PrecisionCause=PrecisionCause, FLOAT32=FLOAT32,
                            bidirectional_time_direction=bidirectional_time_direction,
                            initial_state_split=initial_state_split,
                            state_order=state_order, merge_mode=merge_mode, BEHAVIOURS=BEHAVIOURS)
@@ -76,6 +80,10 @@ def flags_page() -> str:
             probes = rows.setdefault(c.flag, {}).setdefault((c.detail, c.fix), [])
             if label not in probes:
                 probes.append(label)
+    for precision in reg.LADDER:  # the flag precision: one answer per precision tried
+        cause = reg.PrecisionCause(precision=precision, declared=reg.FLOAT32, examples=0, residual=0.0, ratio=0.0)
+        rows.setdefault("precision", {})[(cause.detail, cause.fix)] = [f"any kind but ConvLSTM, the port's values "
+                                                                       f"on the {precision} grid"]
     lines = [
         "# Flags: the causes a port check can name", "", GENERATED, "",
         "Every flag the diagnosis of `rnn-parity check` and `check-model --port` can name, rendered from the",

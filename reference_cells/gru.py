@@ -32,6 +32,7 @@ from reference_cells import activations
 from reference_cells.conventions import GRU_GATE_ORDER, Conventions
 from reference_cells.gates import bias_scale, recurrent_blocks, split_gates
 from reference_cells.layer_config import LayerOptions
+from reference_cells.precision import Precision, arithmetic
 
 GATE_ORDER = GRU_GATE_ORDER
 STATE_NAMES = ("h",)
@@ -44,20 +45,24 @@ class GRUCell:
     state_names = STATE_NAMES
 
     def __init__(
-        self, weights: Sequence[np.ndarray], options: LayerOptions, conventions: Conventions, dtype: np.dtype
+        self, weights: Sequence[np.ndarray], options: LayerOptions, conventions: Conventions,
+        dtype: np.dtype | Precision,
     ) -> None:
+        arith = arithmetic(dtype)
+        dtype, q = arith.dtype, arith.round  # q: rounding after each operation (identity when native)
+        self.q = q
         expected = 3 if options.use_bias else 2
         if len(weights) != expected:
             raise ValueError(f"GRU expects {expected} weight arrays, got {len(weights)}")
         u = self.units = options.units
         split = dict(units=u, keras_order=GATE_ORDER, conventions=conventions)
-        kernel = split_gates(np.asarray(weights[0], dtype=dtype), **split)
-        recurrent = recurrent_blocks(np.asarray(weights[1], dtype=dtype), **split)
+        kernel = split_gates(q(np.asarray(weights[0], dtype=dtype)), **split)
+        recurrent = recurrent_blocks(q(np.asarray(weights[1], dtype=dtype)), **split)
 
         # Bias rows as stored: (2, 3U) with reset_after=True, (3U,) otherwise.
         scale = dtype.type(bias_scale(conventions))
         if options.use_bias:
-            stored = np.asarray(weights[2], dtype=dtype) * scale
+            stored = q(q(np.asarray(weights[2], dtype=dtype)) * scale)
             if options.reset_after:
                 if stored.shape != (2, 3 * u):
                     raise ValueError(f"GRU(reset_after=True) bias must have shape (2, {3 * u}), got {stored.shape}")
@@ -75,7 +80,7 @@ class GRUCell:
             b_rec = np.zeros_like(b_rec)
         elif conventions.gru_bias == "input-side" or not reset_after:
             # Reset-before has no place for a recurrent bias: it is summed on the input side.
-            b_in, b_rec = b_in + b_rec, np.zeros_like(b_rec)
+            b_in, b_rec = q(b_in + b_rec), np.zeros_like(b_rec)
 
         self.reset_after = reset_after
         self.kernel = np.concatenate([kernel[g] for g in GATE_ORDER], axis=-1)  # (F, 3U)
@@ -89,7 +94,8 @@ class GRUCell:
 
     def project(self, x: np.ndarray) -> np.ndarray:
         """The input side ``mx = x @ K + b_in``: ``(..., F) -> (..., 3U)`` (one step or all of them)."""
-        return x @ self.kernel + self.input_bias
+        q = self.q
+        return q(q(x @ self.kernel) + self.input_bias)
 
     def step(self, x_t: np.ndarray, states: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
         return self.step_projected(self.project(x_t), states)
@@ -97,24 +103,24 @@ class GRUCell:
     def step_projected(self, mx: np.ndarray, states: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
         """One step from ``mx = x_t @ K + b_in`` (:meth:`project`)."""
         (h_prev,) = states
-        u = self.units
+        u, q = self.units, self.q
         # The matmul input; the update z*h_prev below still reads the real h_{t-1}.
         h_in = h_prev if self.feedback else np.zeros_like(h_prev)
         mx_z, mx_r, mx_h = mx[..., :u], mx[..., u : 2 * u], mx[..., 2 * u :]
         if self.reset_after:
-            mh = h_in @ self.recurrent_kernel + self.recurrent_bias
+            mh = q(q(h_in @ self.recurrent_kernel) + self.recurrent_bias)
             mh_z, mh_r, mh_h = mh[..., :u], mh[..., u : 2 * u], mh[..., 2 * u :]
-            z = self.ract(mx_z + mh_z)
-            r = self.ract(mx_r + mh_r)
-            hh = self.act(mx_h + r * mh_h)
+            z = q(self.ract(q(mx_z + mh_z)))
+            r = q(self.ract(q(mx_r + mh_r)))
+            hh = q(self.act(q(mx_h + q(r * mh_h))))
         else:
-            mh = h_in @ self.recurrent_kernel[..., : 2 * u]
+            mh = q(h_in @ self.recurrent_kernel[..., : 2 * u])
             mh_z, mh_r = mh[..., :u], mh[..., u:]
-            z = self.ract(mx_z + mh_z)
-            r = self.ract(mx_r + mh_r)
-            hh = self.act(mx_h + (r * h_in) @ self.recurrent_kernel[..., 2 * u :])
+            z = q(self.ract(q(mx_z + mh_z)))
+            r = q(self.ract(q(mx_r + mh_r)))
+            hh = q(self.act(q(mx_h + q(q(r * h_in) @ self.recurrent_kernel[..., 2 * u :]))))
         if self.swapped_update:
-            h = (1 - z) * h_prev + z * hh
+            h = q(q(q(1 - z) * h_prev) + q(z * hh))
         else:
-            h = z * h_prev + (1 - z) * hh
+            h = q(q(z * h_prev) + q(q(1 - z) * hh))
         return h, [h]

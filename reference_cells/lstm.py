@@ -30,6 +30,7 @@ from reference_cells import activations
 from reference_cells.conventions import LSTM_GATE_ORDER, Conventions
 from reference_cells.gates import bias_scale, recurrent_blocks, split_gates
 from reference_cells.layer_config import LayerOptions
+from reference_cells.precision import Precision, arithmetic
 
 GATE_ORDER = LSTM_GATE_ORDER
 STATE_NAMES = ("h", "c")
@@ -42,18 +43,22 @@ class LSTMCell:
     state_names = STATE_NAMES
 
     def __init__(
-        self, weights: Sequence[np.ndarray], options: LayerOptions, conventions: Conventions, dtype: np.dtype
+        self, weights: Sequence[np.ndarray], options: LayerOptions, conventions: Conventions,
+        dtype: np.dtype | Precision,
     ) -> None:
+        arith = arithmetic(dtype)
+        dtype, q = arith.dtype, arith.round  # q: rounding after each operation (identity when native)
+        self.q = q
         expected = 3 if options.use_bias else 2
         if len(weights) != expected:
             raise ValueError(f"LSTM expects {expected} weight arrays, got {len(weights)}")
         u = self.units = options.units
         split = dict(units=u, keras_order=GATE_ORDER, conventions=conventions)
-        kernel = split_gates(np.asarray(weights[0], dtype=dtype), **split)
-        recurrent = recurrent_blocks(np.asarray(weights[1], dtype=dtype), **split)
-        bias_fused = np.asarray(weights[2], dtype=dtype) if options.use_bias else np.zeros(4 * u, dtype)
-        bias = split_gates(bias_fused * dtype.type(bias_scale(conventions)), **split)
-        bias["f"] = bias["f"] + dtype.type(conventions.forget_bias)
+        kernel = split_gates(q(np.asarray(weights[0], dtype=dtype)), **split)
+        recurrent = recurrent_blocks(q(np.asarray(weights[1], dtype=dtype)), **split)
+        bias_fused = q(np.asarray(weights[2], dtype=dtype)) if options.use_bias else np.zeros(4 * u, dtype)
+        bias = split_gates(q(bias_fused * dtype.type(bias_scale(conventions))), **split)
+        bias["f"] = q(bias["f"] + dtype.type(conventions.forget_bias))
         # Re-fuse in Keras order so one matmul serves all gates, as Keras does.
         self.kernel = np.concatenate([kernel[g] for g in GATE_ORDER], axis=-1)  # (F, 4U)
         self.recurrent_kernel = np.concatenate([recurrent[g] for g in GATE_ORDER], axis=-1)  # (U, 4U)
@@ -64,7 +69,7 @@ class LSTMCell:
 
     def project(self, x: np.ndarray) -> np.ndarray:
         """The input side ``x @ K``: ``(..., F) -> (..., 4U)`` (one step or all of them)."""
-        return x @ self.kernel
+        return self.q(x @ self.kernel)
 
     def step(self, x_t: np.ndarray, states: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
         return self.step_projected(self.project(x_t), states)
@@ -73,13 +78,14 @@ class LSTMCell:
         """One step from ``xk_t = x_t @ K`` (:meth:`project`)."""
         h_prev, c_prev = states
         u = self.units
+        q = self.q
         h_in = h_prev if self.feedback else np.zeros_like(h_prev)
-        z = xk_t + h_in @ self.recurrent_kernel
-        z = z + self.bias
+        z = q(xk_t + q(h_in @ self.recurrent_kernel))
+        z = q(z + self.bias)
         z_i, z_f, z_c, z_o = (z[..., k * u : (k + 1) * u] for k in range(4))
-        i = self.ract(z_i)
-        f = self.ract(z_f)
-        c = f * c_prev + i * self.act(z_c)
-        o = self.ract(z_o)
-        h = o * self.act(c)
+        i = q(self.ract(z_i))
+        f = q(self.ract(z_f))
+        c = q(q(f * c_prev) + q(i * q(self.act(z_c))))
+        o = q(self.ract(z_o))
+        h = q(o * q(self.act(c)))
         return h, [h, c]

@@ -44,6 +44,7 @@ from reference_cells.conventions import KERAS, Conventions
 from reference_cells.gru import GRUCell
 from reference_cells.layer_config import LayerOptions
 from reference_cells.lstm import LSTMCell
+from reference_cells.precision import Precision, arithmetic
 from reference_cells.simple_rnn import SimpleRNNCell
 
 CELLS = {"SimpleRNN": SimpleRNNCell, "LSTM": LSTMCell, "GRU": GRUCell}
@@ -133,14 +134,18 @@ def run_sequence(
         initial_state: optional list of ``(B, U)`` arrays in cell state order.
         conventions: how to run it; :data:`~reference_cells.conventions.KERAS`
             is Keras's behaviour, anything else simulates a port.
-        dtype: compute dtype (float64 by default; float32 to measure round-off).
+        dtype: compute dtype (float64 by default; float32 to measure round-off), or a
+            :class:`~reference_cells.precision.Precision` to simulate reduced-precision arithmetic.
         carried_state: states left by a previous call of a stateful layer;
             used as they are, whatever ``conventions.initial_state`` says.
     """
     options = LayerOptions.from_config(kind, config)
-    dtype = np.dtype(dtype)
-    cell = CELLS[kind](weights, options, conventions, dtype)
+    arith = arithmetic(dtype)
+    dtype = arith.dtype
+    cell = CELLS[kind](weights, options, conventions, arith)
     x = np.asarray(x, dtype=dtype)
+    if not arith.native:  # reduced precision: the inputs and given states are stored in it too
+        x, initial_state = _stored(arith, x, initial_state)
     if x.ndim != 3:
         raise ValueError(f"x must have shape (batch, timesteps, features), got shape {x.shape}")
     # The input side (x_t @ K ...) does not depend on the state: one matmul for all steps, then
@@ -187,11 +192,21 @@ def run_sequence_with_step(
     """
     options = LayerOptions.from_config(kind, config)
     names = {"LSTM": ("h", "c")}.get(kind, ("h",))
+    arith = arithmetic(dtype)
+    if not arith.native:
+        x, initial_state = _stored(arith, np.asarray(x, dtype=arith.dtype), initial_state)
     return _drive(
         step, names, x, options,
-        mask=mask, initial_state=initial_state, conventions=conventions, dtype=np.dtype(dtype),
+        mask=mask, initial_state=initial_state, conventions=conventions, dtype=arith.dtype,
         carried_state=carried_state,
     )
+
+
+def _stored(arith: Precision, x: np.ndarray, initial_state: Sequence[np.ndarray] | None,
+            ) -> tuple[np.ndarray, list[np.ndarray] | None]:
+    """``x`` and the given initial states rounded to ``arith`` (what a port at that precision stores)."""
+    states = None if initial_state is None else [arith.round(np.asarray(s, dtype=arith.dtype)) for s in initial_state]
+    return arith.round(x), states
 
 
 def _drive(
@@ -386,7 +401,8 @@ class StatefulSequence:
         step_for: StepFactory | None = None,
     ) -> None:
         self.kind, self.weights, self.config = kind, list(weights), dict(config)
-        self.conventions, self.dtype = conventions, np.dtype(dtype)
+        self.conventions = conventions
+        self.dtype = dtype if isinstance(dtype, Precision) else np.dtype(dtype)
         self.step_for = step_for  # someone else's cell maths in this loop (then conventions touch the loop only)
         self.states: tuple[np.ndarray, ...] | None = None
 

@@ -24,6 +24,7 @@ from reference_cells import activations
 from reference_cells.conventions import Conventions
 from reference_cells.gates import bias_scale
 from reference_cells.layer_config import LayerOptions
+from reference_cells.precision import Precision, arithmetic
 
 STATE_NAMES = ("h",)
 
@@ -35,29 +36,35 @@ class SimpleRNNCell:
     state_names = STATE_NAMES
 
     def __init__(
-        self, weights: Sequence[np.ndarray], options: LayerOptions, conventions: Conventions, dtype: np.dtype
+        self, weights: Sequence[np.ndarray], options: LayerOptions, conventions: Conventions,
+        dtype: np.dtype | Precision,
     ) -> None:
+        arith = arithmetic(dtype)
+        dtype, q = arith.dtype, arith.round  # q: rounding after each operation (identity when native)
+        self.q = q
         expected = 3 if options.use_bias else 2
         if len(weights) != expected:
             raise ValueError(f"SimpleRNN expects {expected} weight arrays [kernel, recurrent_kernel{', bias' if options.use_bias else ''}], got {len(weights)}")
         self.units = options.units
-        self.kernel = np.asarray(weights[0], dtype=dtype)  # (F, U)
-        recurrent = np.asarray(weights[1], dtype=dtype)  # (U, U)
+        self.kernel = q(np.asarray(weights[0], dtype=dtype))  # (F, U)
+        recurrent = q(np.asarray(weights[1], dtype=dtype))  # (U, U)
         self.recurrent_kernel = recurrent.T if conventions.kernel_layout == "recurrent-transposed" else recurrent
-        bias = np.asarray(weights[2], dtype=dtype) if options.use_bias else np.zeros(self.units, dtype)
-        self.bias = bias * dtype.type(bias_scale(conventions))  # (U,)
+        bias = q(np.asarray(weights[2], dtype=dtype)) if options.use_bias else np.zeros(self.units, dtype)
+        self.bias = q(bias * dtype.type(bias_scale(conventions)))  # (U,)
         self.act = activations.get(conventions.activation or options.activation)
         self.feedback = conventions.recurrent != "dropped"  # False: h_{t-1} never fed back (read as 0)
 
     def project(self, x: np.ndarray) -> np.ndarray:
         """The input side ``x @ K + b``: ``(..., F) -> (..., U)`` (one step or all of them)."""
-        return x @ self.kernel + self.bias
+        q = self.q
+        return q(q(x @ self.kernel) + self.bias)
 
     def step_projected(self, xk_t: np.ndarray, states: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
         """``h_t = act(xk_t + h_{t-1} @ R)`` with ``xk_t = x_t @ K + b`` from :meth:`project`."""
         (h_prev,) = states
+        q = self.q
         h_in = h_prev if self.feedback else np.zeros_like(h_prev)
-        h = self.act(xk_t + h_in @ self.recurrent_kernel)
+        h = q(self.act(q(xk_t + q(h_in @ self.recurrent_kernel))))
         return h, [h]
 
     def step(self, x_t: np.ndarray, states: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:

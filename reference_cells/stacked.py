@@ -65,6 +65,7 @@ from reference_cells.conventions import KERAS, Conventions
 from reference_cells.gru import GRUCell
 from reference_cells.layer_config import LayerOptions
 from reference_cells.lstm import LSTMCell
+from reference_cells.precision import arithmetic
 from reference_cells.sequence import SequenceTrace, StepFactory, run_sequence, run_sequence_with_step
 from reference_cells.simple_rnn import SimpleRNNCell
 
@@ -172,8 +173,9 @@ def run_stacked_cells(
         raise ValueError(f"run_stacked_cells does not simulate loop conventions {bad}")
     if not (len(kinds) == len(weights_per_cell) == len(cell_configs)) or not kinds:
         raise ValueError("kinds, weights_per_cell and cell_configs must be non-empty and of equal length")
-    dtype = np.dtype(dtype)
-    x = np.asarray(x, dtype=dtype)
+    arith = arithmetic(dtype)  # a Precision simulates reduced-precision arithmetic in every cell
+    dtype = arith.dtype
+    x = arith.round(np.asarray(x, dtype=dtype))
     if x.ndim != 3:
         raise ValueError(f"x must have shape (batch, timesteps, features), got shape {x.shape}")
     batch = x.shape[0]
@@ -185,7 +187,7 @@ def run_stacked_cells(
         options = LayerOptions.from_config(kind, cfg)
         if np.shape(w[0])[0] != in_dim:
             raise ValueError(f"{kind} cell kernel has {np.shape(w[0])[0]} input rows, expected {in_dim}")
-        cells.append(_CELLS[kind](w, options, conventions, dtype))
+        cells.append(_CELLS[kind](w, options, conventions, arith))
         steps.append(cells[-1].step if step_for is None else step_for(kind, list(w), dict(cfg)))
         in_dim = options.units
 
@@ -240,7 +242,7 @@ def run_stacked_cells(
         bare[0] = _single_cell_returns_bare(cells[0], mask is not None, bool(loop.get("unroll", False)))
     packed_carry = None if carried_state is None else [pack([list(s) for s in carried_state])]
     trace = run_sequence_with_step(
-        "SimpleRNN", step, x, {**loop, "units": width}, mask=mask, initial_state=packed_init, dtype=dtype,
+        "SimpleRNN", step, x, {**loop, "units": width}, mask=mask, initial_state=packed_init, dtype=arith,
         conventions=conventions, carried_state=packed_carry,
     )
 

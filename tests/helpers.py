@@ -10,6 +10,7 @@ from harness.layers.case import CaseData
 from harness.oracle.conventions import KERAS_LAYER, LayerConventions
 from harness.oracle.reference import layer_reference, run_reference
 from harness.oracle.tolerance import NoiseFloor, noise_floor
+from reference_cells.precision import FLOAT32
 
 
 def _layer_conventions(conventions: Any) -> LayerConventions:
@@ -22,8 +23,9 @@ def reference_outputs(data: CaseData, *, conventions: Any = KERAS_LAYER, dtype: 
     return run_reference(ref, data, dtype=dtype)[0]
 
 
-def case_floor(data: CaseData, *, conventions: Any = KERAS_LAYER, layer: Any = None) -> NoiseFloor:
-    """The noise floor of ``data`` under ``conventions``."""
+def case_floor(data: CaseData, *, conventions: Any = KERAS_LAYER, layer: Any = None,
+               precision: Any = FLOAT32) -> NoiseFloor:
+    """The noise floor of ``data`` under ``conventions``, at ``precision`` (float32: Keras's own)."""
     ref = layer_reference(data, layer, conventions=_layer_conventions(conventions))
     reference, trace = run_reference(ref, data)
-    return noise_floor(ref, data, reference, trace)
+    return noise_floor(ref, data, reference, trace, precision=precision)

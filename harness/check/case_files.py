@@ -14,6 +14,8 @@ i.e. the repository root for files in ``cases/``)::
       "set": {"recurrent_activation": "hard_sigmoid"},   # fixed options (harness.check.check.option_names;
                                     # composite layers e.g. {"inner": "LSTM"})
       "examples": 8, "seed": 0, "max_timesteps": 24,     # optional
+      "precision": "float16",       # optional: the arithmetic the port computes in (float32 default,
+                                    # float16, bfloat16, fixed<W,I>), as --precision
       "build": ["cc", "-O2", "-o", "cases/ports/c/prog", "cases/ports/c/prog.c", "-lm"]  # optional, run
                                     # from the repository root (no shell) before the check
       "expected": {"verdict": "mismatch", "flags": ["activation"]}
@@ -41,7 +43,7 @@ from harness.target.runner import KerasRunner
 
 CASES_DIR = Path(__file__).resolve().parents[2] / "cases"
 _KEYS = {"name", "description", "port", "layer", "adapter", "method", "port_accepts", "set", "examples", "seed",
-         "max_timesteps", "expected", "timeout", "build"}
+         "max_timesteps", "expected", "timeout", "build", "precision"}
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,11 @@ class CaseFile:
     expected_when: dict[str, dict[str, Any]] = field(default_factory=dict)  # flag -> condition
     build: tuple[str, ...] = ()  # argv run from ``root`` before the check (compiling a non-Python port)
     root: Path = Path(".")
+    precision: str = "float32"  # the arithmetic the port declares (``--precision``)
 
     def options(self, *, replay: tuple[str, ...] = ()) -> CheckOptions:
         return CheckOptions(kind=self.layer, fixed=dict(self.fixed), examples=self.examples, seed=self.seed,
-                            max_timesteps=self.max_timesteps, replay=replay)
+                            max_timesteps=self.max_timesteps, replay=replay, precision=self.precision)
 
     def command(self) -> str:
         """The one-line command that runs this case."""
@@ -114,7 +117,7 @@ def load_case_file(path: Path) -> CaseFile:
     pairs = [f"{k}={json.dumps(v)}" for k, v in data.get("set", {}).items()]
     try:
         fixed = parse_options(data["layer"], pairs)
-        CheckOptions(kind=data["layer"], fixed=fixed)  # validates the values early
+        CheckOptions(kind=data["layer"], fixed=fixed, precision=data.get("precision", "float32"))  # validates early
     except ValueError as exc:
         raise ValueError(f"case file {path}: {exc}") from None
     expected = data.get("expected", {})
@@ -137,6 +140,7 @@ def load_case_file(path: Path) -> CaseFile:
         expected_when=dict(expected.get("when", {})),
         build=tuple(data.get("build", ())),
         root=root,
+        precision=str(data.get("precision", "float32")),
     )
 
 

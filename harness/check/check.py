@@ -26,8 +26,9 @@ from harness.check.conditions import (MAX_TESTED, CauseGroup, Condition, facts, 
                                       shared_facts,
                                       try_condition)
 from harness.check.coverage import BALANCED_VALUES, DATA_VALUES, balance, balance_data
-from harness.check.diagnosis import Diagnosis, Example, Finding, evaluate
-from harness.errors import PortCallError, PortUnsupported
+from harness.check.diagnosis import Diagnosis, Example, Finding, diagnose, evaluate
+from harness.check.precision import gridded, off_grid_hint, undeclared_precision
+from harness.errors import PortCallError, PortUnsupported, UsageError
 from harness.layers.case import CaseSpec
 from harness.layers.cell import CellSpec
 from harness.layers.composite import COMPOSITE_KINDS, OPTIONS, check_layers, validate_options
@@ -45,6 +46,7 @@ from harness.target.behaviours import drop_known_crashes, known_crashes
 from harness.target.runner import KerasRunner
 from harness.target.targets import active
 from reference_cells.layer_config import CELL_KINDS
+from reference_cells.precision import FLOAT32, Precision, parse_precision
 
 KINDS = CELL_KINDS + COMPOSITE_KINDS
 #: Well-conditioned data for diagnosis (see the tolerance rule).
@@ -80,10 +82,21 @@ class CheckOptions:
     max_batch: int | None = None
     max_units: int | None = None
     replay: tuple[str, ...] = ()  # case tokens: run exactly these examples instead of drawing
+    #: The arithmetic the port declares it computes in (``"float16"``, ``"bfloat16"``, ``"fixed<16,6>"``, or a
+    #: :class:`~reference_cells.precision.Precision`): the tolerance is that arithmetic's noise floor.
+    precision: Any = FLOAT32
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"--layer {self.kind!r} is not one of {', '.join(KINDS)}")
+        try:
+            precision = parse_precision(self.precision)
+        except ValueError as exc:
+            raise UsageError(f"precision: {exc}") from None
+        if precision != FLOAT32 and self.kind.startswith("ConvLSTM"):
+            raise UsageError(f"--precision {precision}: {self.kind} ports are checked in float32 only "
+                             "(the ConvLSTM reference does not simulate reduced precision)")
+        object.__setattr__(self, "precision", precision)
         if self.examples < 1:
             raise ValueError(f"--examples must be >= 1, got {self.examples}")
         defaults = _LIMITS["composite" if self.composite else "cell"]
@@ -147,6 +160,8 @@ class CheckReport:
     notes: list[str] = field(default_factory=list)  # worth knowing, not errors (e.g. suppressed prints)
     seconds: float = 0.0
     diagnosis_seconds: float = 0.0
+    precision: Precision = FLOAT32  # the precision the port was checked at (declared)
+    precision_cause: PrecisionCause | None = None  # undeclared lower precision that explains the port's error
 
     command: str = ""  # the command line that ran this check (for replay lines)
 
@@ -174,9 +189,10 @@ class CheckReport:
         """The union of every group's flags (``unexplained`` for a group nothing explains)."""
         if self.verdict != "mismatch" or self.diagnosis is None:
             return []
+        extra = {"precision"} if self.precision_cause else set()
         if not self.groups:
-            return self.diagnosis.flags()
-        return sorted({flag for group in self.groups for flag in group.diagnosis.flags()})
+            return sorted(extra) if extra else self.diagnosis.flags()
+        return sorted({flag for group in self.groups for flag in group.diagnosis.flags()} | extra)
 
     @property
     def shared_non_finite(self) -> int:
@@ -222,6 +238,11 @@ class CheckReport:
     def causes(self) -> list[dict[str, Any]]:
         """One entry per named cause (or ``unexplained`` group), with the condition it shows under."""
         out = []
+        if self.precision_cause:
+            cause = self.precision_cause
+            out.append({"flag": "precision", "when": {}, "examples": cause.examples, "condition_isolated": True,
+                        "condition_test": "", "explanation": cause.detail, "fix": cause.fix,
+                        "precision": str(cause.precision)})
         for group in self.groups:
             condition = group.condition
             base = {"when": condition.when if condition.isolated else {}, "examples": len(group.members),
@@ -245,6 +266,10 @@ class CheckReport:
             ]
 
         diagnosis: list[dict] = []
+        if self.verdict == "mismatch" and self.precision_cause is not None:
+            cause = self.precision_cause
+            diagnosis.append({"flag": "precision", "detail": cause.detail, "fix": cause.fix,
+                              "residual": cause.residual, "residual_over_tolerance": cause.ratio})
         if self.verdict == "mismatch" and self.diagnosis is not None:
             for f in self.diagnosis.explained:
                 diagnosis += finding(f)
@@ -273,7 +298,30 @@ class CheckReport:
             "causes": self.causes() if self.verdict == "mismatch" else [],
             "support": self.support,
             "shared_non_finite": self.shared_non_finite,
+            "precision": str(self.precision),
+            "detected_precision": str(self.precision_cause.precision) if self.precision_cause else None,
         }
+
+
+@dataclass(frozen=True)
+class PrecisionCause:
+    """The port's error is the round-off of a lower precision than it was checked at (flag ``precision``)."""
+
+    precision: Precision  # the finest precision of the ladder whose noise floor explains the port
+    declared: Precision
+    examples: int  # diverging examples at the declared precision
+    residual: float  # worst |port - keras| over them
+    ratio: float  # worst error / tolerance at ``precision`` over the examples that match there
+    still: int = 0  # of them, how many still diverge at ``precision`` (for the causes named there)
+
+    @property
+    def detail(self) -> str:
+        return (f"your port computes in {self.precision}: its error is {self.precision} round-off"
+                + ("" if self.declared == FLOAT32 else f" (it was declared {self.declared})"))
+
+    @property
+    def fix(self) -> str:
+        return f"pass --precision {self.precision} to check it at that precision"
 
 
 #: Distinct layer configurations per check: each costs a Keras build and trace (~0.5 s),
@@ -378,8 +426,9 @@ def _draw_composite(port: Port, options: CheckOptions, fixed: dict[str, Any], *,
     return balance_data(specs, fixed, max_batch=options.max_batch)
 
 
-def run_example(port: Port, spec: CaseSpec, runner: KerasRunner) -> tuple[ExampleOutcome, Example | None]:
-    """The port, Keras, the reference and its noise floor on one example."""
+def run_example(port: Port, spec: CaseSpec, runner: KerasRunner, *,
+                precision: Precision = FLOAT32) -> tuple[ExampleOutcome, Example | None]:
+    """The port, Keras, the reference and its noise floor (at ``precision``) on one example."""
     case_id, kind = spec.case_id(), spec.kind
     try:
         compared = dataclasses.replace(spec, layer=comparable_spec(port, spec.layer))
@@ -401,7 +450,7 @@ def run_example(port: Port, spec: CaseSpec, runner: KerasRunner) -> tuple[Exampl
     except PortCallError as exc:
         return ExampleOutcome(spec, error_result(case_id, kind, str(exc)), [], dict(port.details or {})), None
     reference, trace = run_reference(ref, data)
-    noise = noise_floor(ref, data, reference, trace)
+    noise = noise_floor(ref, data, reference, trace, precision=precision)
     non_finite = first_non_finite(port_out, keras_out)
     try:
         records = compare(case_id, kind, port_out, keras_out, noise)
@@ -415,7 +464,7 @@ def run_example(port: Port, spec: CaseSpec, runner: KerasRunner) -> tuple[Exampl
                  for n, p in port_out.items() if n in keras_out and keras_out[n].values.shape == p.values.shape)
     outcome = ExampleOutcome(spec, result, records, dict(port.details or {}), non_finite=non_finite,
                              shared_non_finite=shared)
-    return outcome, Example(data=data, port=port_out, noise=noise, layer=example_layer)
+    return outcome, Example(data=data, port=port_out, noise=noise, layer=example_layer, keras=keras_out)
 
 
 def _non_finite_drift(result: CaseResult, records: list[StepRecord], port_out: Mapping, keras_out: Mapping) -> CaseResult:
@@ -438,13 +487,14 @@ def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None =
         specs = draw_cases(port, options, seed=options.seed, count=options.examples)
     outcomes, examples, ran = [], [], []  # ran[k]: the outcome of examples[k]
     for spec in specs:
-        outcome, example = run_example(port, spec, runner)
+        outcome, example = run_example(port, spec, runner, precision=options.precision)
         outcomes.append(outcome)
         if example is not None:
             examples.append(example)
             ran.append(outcome)
 
-    report = CheckReport(port=port.name, verdict="match", outcomes=outcomes, not_exercised=_not_exercised(port, specs))
+    report = CheckReport(port=port.name, verdict="match", outcomes=outcomes, not_exercised=_not_exercised(port, specs),
+                         precision=options.precision)
     constrained = {**options.fixed, **({} if port.accepts_mask else {"mask": "none"}),
                    **({} if port.accepts_initial_state else {"initial_state": False})}
     missed = report.never_drawn(constrained) if not options.replay else []
@@ -471,20 +521,59 @@ def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None =
         report.verdict = "mismatch"
         started = time.perf_counter()
         diverging = [k for k, o in enumerate(ran) if o.result.status == "drift"]
-        report.groups = partition(examples, diverging, with_mask=port.accepts_mask,
-                                  with_initial_state=port.accepts_initial_state)
-        position = {id(o): i for i, o in enumerate(outcomes)}
+        accepts = dict(with_mask=port.accepts_mask, with_initial_state=port.accepts_initial_state)
+        found, searched_first = None, 0
+        if gridded(examples, diverging, declared=options.precision):
+            # Its values lie on a lower precision's grid (round-off's fingerprint): single causes at the declared
+            # precision first, then that precision, before the costly partition and pair search of a full-precision port.
+            quick = diagnose(examples, pairs=False, **accepts)
+            searched_first = quick.searched
+            report.groups = [CauseGroup(quick, list(diverging))]
+            if not quick.explained:
+                found = undeclared_precision(examples, diverging, declared=options.precision, groups=report.groups,
+                                             **accepts)
+                if found is None:
+                    report.groups = partition(examples, diverging, **accepts)
+        else:
+            report.groups = partition(examples, diverging, **accepts)
+        judged_at = report  # the outcomes the conditions are searched against (at the port's precision)
+        if found is None and any(not g.diagnosis.explained for g in report.groups):
+            searched_first = sum(g.diagnosis.searched for g in report.groups)
+            # Nothing names the port at its declared precision: is it computing in a lower one?
+            found = undeclared_precision(examples, diverging, declared=options.precision, groups=report.groups,
+                                         **accepts)
+        if any(not g.diagnosis.explained for g in report.groups) or found is not None:
+            if found is not None:
+                precision, examples, results, report.groups = found
+                report.precision_cause = PrecisionCause(
+                    precision=precision, declared=options.precision, examples=len(diverging),
+                    residual=max(ran[k].result.worst_abs_err for k in diverging),
+                    ratio=max((r.worst_ratio for r in results if r is not None and r.status != "drift"), default=0.0),
+                    still=sum(r is not None and r.status == "drift" for r in results))
+                options = dataclasses.replace(options, precision=precision)  # fresh examples at it too
+                moved = {id(o): r for o, r in zip(ran, results) if r is not None}
+                shadow = [dataclasses.replace(o, result=moved[id(o)]) if id(o) in moved else o for o in outcomes]
+                index_of = {id(o): i for i, o in enumerate(outcomes)}
+                ran = [shadow[index_of[id(o)]] for o in ran]
+                judged_at = dataclasses.replace(report, outcomes=shadow, groups=report.groups)
+            else:
+                hint = off_grid_hint(examples, report.groups, declared=options.precision)
+                if hint:
+                    report.notes.append(hint)
+        position = {id(o): i for i, o in enumerate(judged_at.outcomes)}
         for group in report.groups:  # indices into the examples -> indices into the outcomes
             group.members = [position[id(ran[k])] for k in group.members]
         if len(report.groups) == 1 and report.groups[0].diagnosis.ambiguous:
             _disambiguate(report.groups[0].diagnosis, port, options, runner)
         report.diagnosis = _merged(report.groups)
+        if found is not None:  # the search at the declared precision counts too
+            report.diagnosis.searched += searched_first
         hostile = _hostile(report)
         if hostile:
             report.verdict, report.error = "error", hostile
         else:
             for k, group in enumerate(report.groups):
-                group.condition = _condition(report, group, k, port, options, runner, examples, ran)
+                group.condition = _condition(judged_at, group, k, port, options, runner, examples, ran)
         report.diagnosis_seconds = time.perf_counter() - started
     if port.guard.printed_lines:
         report.notes.append(f"the port printed {port.guard.printed_lines} line(s) (suppressed)")
@@ -495,7 +584,8 @@ def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None =
 def _disambiguate(diagnosis: Diagnosis, port: Port, options: CheckOptions, runner: KerasRunner) -> None:
     """Several explanations fit equally: draw fresh inputs and keep those that still fit."""
     extra = draw_cases(port, options, seed=options.seed + 1_000_003, count=max(4, options.examples // 2))
-    fresh = [ex for spec in extra for _, ex in [run_example(port, spec, runner)] if ex is not None]
+    fresh = [ex for spec in extra for _, ex in [run_example(port, spec, runner, precision=options.precision)]
+             if ex is not None]
     if not fresh:
         return
     kept = [f for f in (evaluate(f.hypothesis, fresh, precise=True) for f in diagnosis.explained) if f.ratio <= 1.0]
@@ -577,7 +667,7 @@ def _condition(report: CheckReport, group: CauseGroup, index: int, port: Port, o
             return []
         out = []
         for spec in specs:
-            outcome, ex = run_example(port, spec, runner)
+            outcome, ex = run_example(port, spec, runner, precision=options.precision)
             if outcome.result.status != "error":
                 out.append((outcome.result.status == "drift", ex))
         return out

@@ -24,7 +24,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from harness.check.diagnosis import Diagnosis, Example, Finding, Hypothesis, diagnose, evaluate, single_hypotheses
+from harness.check.diagnosis import (Diagnosis, Example, Finding, Hypothesis, confirm, diagnose, evaluate,
+                                     passes_screen, screen_limit, single_hypotheses)
 from harness.layers.case import CaseSpec
 from harness.layers.cell import CellSpec
 from harness.layers.composite import OPTIONS
@@ -207,24 +208,25 @@ def partition(examples: Sequence[Example], diverging: Sequence[int], *, with_mas
     singles = single_hypotheses(examples, with_mask=with_mask, with_initial_state=with_initial_state)
     searched = everything.searched
     remaining = list(diverging)
-    screened = {id(h): {i: evaluate(h, [examples[i]]).ratio for i in remaining} for h in singles}
+    limit = screen_limit(examples)
+    screened = {id(h): {i: passes_screen(h, evaluate(h, [examples[i]]).ratio, examples[i], limit) for i in remaining}
+                for h in singles}
     searched += len(singles) * len(remaining)
     groups: list[CauseGroup] = []
     dead: set[int] = set()
     while remaining:
-        ranked = sorted(((sum(screened[id(h)][i] <= 1.0 for i in remaining), n, h) for n, h in enumerate(singles)
+        ranked = sorted(((sum(screened[id(h)][i] for i in remaining), n, h) for n, h in enumerate(singles)
                          if id(h) not in dead), key=lambda item: (-item[0], item[1]))
         if not ranked or ranked[0][0] == 0:
             break
         _, _, best = ranked[0]
-        covered = [i for i in remaining if screened[id(best)][i] <= 1.0
+        covered = [i for i in remaining if screened[id(best)][i]
                    and evaluate(best, [examples[i]], precise=True).ratio <= 1.0]
         if not covered:
             dead.add(id(best))
             continue
         group = [examples[i] for i in covered]
-        explained = [evaluate(h, group, precise=True) for h in singles
-                     if all(screened[id(h)][i] <= 1.0 for i in covered)]
+        explained = [confirm(h, group) for h in singles if all(screened[id(h)][i] for i in covered)]
         explained = [f for f in explained if f.ratio <= 1.0]
         groups.append(CauseGroup(Diagnosis(explained=explained, ambiguous=len(explained) > 1), covered))
         remaining = [i for i in remaining if i not in covered]

@@ -21,7 +21,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from harness.check.conditions import CauseGroup
 from harness.check.diagnosis import Diagnosis, Example, diagnose
+from harness.check.precision import undeclared_precision
 from harness.errors import ModelError, PortCallError
 from harness.layers.case import CaseData, CaseSpec
 from harness.layers.cell import CellSpec
@@ -31,6 +33,7 @@ from harness.oracle.reference import layer_reference, run_reference
 from harness.oracle.references import _view as _renamed_view
 from harness.oracle.references import flatten
 from harness.oracle.tolerance import noise_floor
+from reference_cells.precision import FLOAT32, Precision, parse_precision
 from harness.ports.port import Port
 from harness.target.backends import reset_states, to_numpy
 from harness.target.keras_env import import_keras
@@ -49,6 +52,7 @@ class LayerCheck:
     skipped: str | None = None  # why the layer was not checked
     #: Keras 2 file, hard_sigmoid layer: per-timestep max |Keras 3 - Keras 2| of its outputs (harness/migration.py)
     migration_drift: list[float] | None = None
+    precision_cause: str | None = None  # the undeclared lower precision the port computes in (flag ``precision``)
 
     @property
     def verdict(self) -> str:
@@ -61,6 +65,9 @@ class LayerCheck:
     def flags(self) -> list[str]:
         if self.verdict != "mismatch" or self.diagnosis is None:
             return []
+        if self.precision_cause:
+            named = self.diagnosis.flags() if self.diagnosis.explained else []
+            return sorted({"precision", *named})
         return self.diagnosis.flags()
 
 
@@ -228,13 +235,15 @@ def check_model(
     seed: int = 0,
     timesteps: int = 16,
     export: str | None = None,
+    precision: Any = FLOAT32,
 ) -> ModelReport:
     """Check every recurrent layer of the model at ``path`` (see the module docstring).
 
     ``export`` (``"onnx"``, ``"litert"``): check what that exporter computes instead of a port: the
     whole model is exported and compared with Keras per timestep (:attr:`ModelReport.export_drift`),
     and every recurrent layer is exported alone, with the inputs it really receives, and checked
-    like a port - which localises the first diverging layer and names the cause."""
+    like a port - which localises the first diverging layer and names the cause. ``precision``: the
+    arithmetic the ports (or the export) compute in; each is judged against that precision's noise floor."""
     from harness.target.migration import hard_sigmoid_drift, is_keras2_file, load_keras2_h5
     from harness.target.targets import active
 
@@ -286,7 +295,8 @@ def check_model(
         layer_x = got[0].astype(np.float32)
         layer_mask = got[1].astype(bool) if mask_sym is not None else None
         drift = hard_sigmoid_drift(layer, layer_x, layer_mask) if migrating else None
-        check = _check_layer(layer, kind, layer_x, layer_mask, port=ports.get(layer.name), model=model)
+        check = _check_layer(layer, kind, layer_x, layer_mask, port=ports.get(layer.name), model=model,
+                             precision=parse_precision(precision))
         check.migration_drift = None if drift is None else [float(v) for v in drift]
         report.layers.append(check)
     if not report.layers:
@@ -324,8 +334,10 @@ def _whole_model_export(model, x: np.ndarray, exporter: str) -> tuple[str, list[
         f"over its first output; each recurrent layer is also exported alone and judged against its own tolerance (above)")
 
 
-def _check_layer(layer, kind: str, x: np.ndarray, mask: np.ndarray | None, *, port: Port | None, model) -> LayerCheck:
-    """One recurrent layer of any kind against the reference, or against a port with the diagnosis."""
+def _check_layer(layer, kind: str, x: np.ndarray, mask: np.ndarray | None, *, port: Port | None, model,
+                 precision: Precision = FLOAT32) -> LayerCheck:
+    """One recurrent layer of any kind against the reference, or against a port (at ``precision``) with the
+    diagnosis."""
     data = _layer_data(layer, kind, x, mask)
     source = None if isinstance(data.spec.layer, CellSpec) else layer
     try:
@@ -334,7 +346,7 @@ def _check_layer(layer, kind: str, x: np.ndarray, mask: np.ndarray | None, *, po
         return LayerCheck(layer.name, kind, "reference", None, skipped=f"{kind} with these cells has no reference yet")
     name = kind if source is None else ref.kind
     reference, trace = run_reference(ref, data)
-    noise = noise_floor(ref, data, reference, trace)
+    noise = noise_floor(ref, data, reference, trace, precision=precision if port is not None else FLOAT32)
     _reset(model)
     returned = to_numpy(layer(x, mask=mask, training=False))  # any backend's tensors (torch: detached)
     keras_out = ref.named(returned, start=0, stop=data.spec.timesteps)
@@ -350,8 +362,16 @@ def _check_layer(layer, kind: str, x: np.ndarray, mask: np.ndarray | None, *, po
     check = LayerCheck(layer.name, name, port.name, summarize(layer.name, name, records, noise), records)
     if check.verdict == "mismatch":
         example_layer = None if source is None else _view_for_target(layer)
-        check.diagnosis = diagnose([Example(data=data, port=port_out, noise=noise, layer=example_layer)],
-                                   with_mask=port.accepts_mask and mask is not None, with_initial_state=False)
+        example = Example(data=data, port=port_out, noise=noise, layer=example_layer, keras=keras_out)
+        with_mask = port.accepts_mask and mask is not None
+        check.diagnosis = diagnose([example], with_mask=with_mask, with_initial_state=False)
+        if not check.diagnosis.explained:  # nothing names it at this precision: a lower one?
+            found = undeclared_precision([example], [0], declared=precision, groups=[CauseGroup(check.diagnosis, [0])],
+                                         with_mask=with_mask, with_initial_state=False)
+            if found is not None:
+                check.precision_cause = str(found[0])
+                groups = found[3]
+                check.diagnosis = groups[0].diagnosis if groups else Diagnosis()
     return check
 
 
@@ -375,12 +395,16 @@ def render_model_report(report: ModelReport) -> str:
         else:
             lines.append(f"  {c.name} ({c.kind}) vs {c.against}: MISMATCH, first at {r.first_tensor} t={r.first_t} "
                          f"(error {r.first_err:.2g} > tolerance {r.first_tolerance:.2g})")
+            if c.precision_cause:
+                lines.append(f"    cause [precision]: your port computes in {c.precision_cause}: its error is "
+                             f"{c.precision_cause} round-off")
+                lines.append(f"      fix: pass --precision {c.precision_cause} to check it at that precision")
             if c.diagnosis and c.diagnosis.explained:
                 for finding in c.diagnosis.explained:
                     for part in finding.hypothesis.parts:
                         lines.append(f"    cause [{part.flag}]: {part.detail}")
                         lines.append(f"      fix: {part.fix}")
-            elif c.diagnosis is not None:
+            elif c.diagnosis is not None and not c.precision_cause:
                 lines.append("    cause [unexplained]: no catalogue cause reproduces the port")
     first = report.first_diverging
     if first is not None and first.result is not None:

@@ -15,6 +15,8 @@ MAX_OTHER_ERRORS = 3
 def render(report: CheckReport) -> str:
     n = len(report.outcomes)
     head = f"{report.verdict.upper()}  {report.port}  ({n} example{'s' if n != 1 else ''}, {report.seconds:.1f} s)"
+    if report.precision.name != "float32":
+        head += f"  [--precision {report.precision}]"
     lines = [head]
     if report.verdict == "unsupported":
         lines.append(f"  unsupported: {report.error}")
@@ -39,6 +41,20 @@ def render(report: CheckReport) -> str:
                 f"  first divergence: {first['tensor']} at t={first['t']} "
                 f"(|port - keras| = {first['error']:.2g}, tolerance {first['tolerance']:.2g})"
             )
+        cause = report.precision_cause
+        if cause is not None:
+            lines.append(f"  cause [precision]: {cause.detail}")
+            lines.append(f"    fix: {cause.fix}")
+            causes = f"the cause{'s' if len(report.groups) > 1 else ''} below"
+            if not cause.still:
+                lines.append(f"    at {cause.precision} all {cause.examples} diverging examples match "
+                             f"(worst error {cause.ratio:.2g} x its tolerance)")
+            elif cause.still == cause.examples:
+                lines.append(f"    at {cause.precision} they still diverge, for {causes}")
+            else:
+                lines.append(f"    at {cause.precision} {cause.examples - cause.still} of the {cause.examples} diverging "
+                             f"examples match (worst error {cause.ratio:.2g} x its tolerance); the others diverge for "
+                             f"{causes}")
         for group in report.groups:
             lines += _group_lines(report, group)
         worst = [o for o in report.outcomes if o.result.status == "drift"][:1]
@@ -99,11 +115,13 @@ def _group_lines(report: CheckReport, group: CauseGroup) -> list[str]:
     if diagnosis.explained:
         if diagnosis.ambiguous:
             lines.append(f"  {len(diagnosis.explained)} explanations fit these examples equally (fresh inputs could not tell them apart):")
+        at = f" at {report.precision_cause.precision}" if report.precision_cause else ""
         for finding in diagnosis.explained:
             for part in finding.hypothesis.parts:
                 lines.append(f"  cause [{part.flag}]{when}: {part.detail}")
                 lines.append(f"    fix: {part.fix}")
-            lines.append(f"    with the fix the error drops from {report.base_error:.2g} to {finding.residual:.2g} (within tolerance)")
+            lines.append(f"    with the fix the error drops from {report.base_error:.2g} to {finding.residual:.2g} "
+                         f"(within tolerance{at})")
     else:
         lines.append(f"  cause [unexplained]{when}: no catalogue cause, single or paired, reproduces the port")
         for finding in diagnosis.closest:

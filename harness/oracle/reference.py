@@ -19,6 +19,7 @@ from harness.layers.cell import CellSpec
 from harness.layers.tensors import NamedTensor, concat_chunks
 from harness.oracle.conventions import KERAS_LAYER, LayerConventions
 from harness.oracle.references import LayerReference, cell_view, reference_for
+from reference_cells.precision import Precision
 
 
 def layer_reference(data: CaseData, layer: Any = None, *, conventions: LayerConventions = KERAS_LAYER,
@@ -38,8 +39,9 @@ def layer_reference(data: CaseData, layer: Any = None, *, conventions: LayerConv
 def run_reference(
     ref: LayerReference, data: CaseData, *, dtype: Any = np.float64,
 ) -> tuple[dict[str, NamedTensor], dict[str, NamedTensor]]:
-    """``(returned, trace)`` of ``ref`` on ``data``, chunk by chunk for stateful cases."""
-    session = ref.start(data.weights, np.dtype(dtype))
+    """``(returned, trace)`` of ``ref`` on ``data``, chunk by chunk for stateful cases. ``dtype``: a NumPy
+    float dtype, or a :class:`~reference_cells.precision.Precision` to simulate (reduced precision)."""
+    session = ref.start(data.weights, dtype if isinstance(dtype, Precision) else np.dtype(dtype))
     calls = [session(data.x[:, a:b], None if data.mask is None else data.mask[:, a:b],
                      data.initial_state if k == 0 else None)
              for k, (a, b) in enumerate(data.chunk_bounds())]

@@ -49,6 +49,15 @@ The case's amplification is the largest over its steps; a case above
 its amplification, never as a mismatch.
 The constants were calibrated by ``tests/parity`` and the
 calibration sweep described in the README ("The tolerance rule").
+
+**Reduced precision** (a port declared ``--precision float16|bfloat16|fixed<W,I>``,
+:mod:`reference_cells.precision`): the same three measures at that precision ``P``.
+The sample is the reference run with ``P``'s arithmetic simulated against float64;
+the perturbations are one ``P`` step (``eps_P`` relative for floats, the step
+``2**-(W-I)`` added for fixed point); one ulp is ``P``'s (:meth:`Precision.ulp`); and
+the amplification is measured in ``P``'s ulps, so "judged" keeps its meaning: the
+samples still predict each other. ``MULTIPLIER`` is unchanged; its calibration at
+each precision is in ``docs/tolerance.md`` ("Reduced precision").
 """
 
 from __future__ import annotations
@@ -62,6 +71,7 @@ from harness.layers.case import CaseData
 from harness.layers.tensors import NamedTensor
 from harness.oracle.reference import run_reference
 from harness.oracle.references import LayerReference
+from reference_cells.precision import FLOAT32, Precision
 
 EPS32 = float(np.finfo(np.float32).eps)  # 1.19e-7, the float32 unit round-off (x2)
 #: Keras's error may exceed our own float32 sample by this factor before it is called drift.
@@ -89,17 +99,18 @@ class NoiseFloor:
     # their ratio. None (hand-made floors): fall back to floor / scale.
     measured: dict[str, np.ndarray] | None = None
     local: dict[str, np.ndarray] | None = None
+    precision: Precision = FLOAT32  # the arithmetic the floor was measured at
 
     def tolerance(self, name: str) -> np.ndarray:
         return MULTIPLIER * self.floor[name]
 
     def step_amplification(self, name: str) -> np.ndarray:
-        """``(n,)`` measured round-off over one float32 ulp of the local values (inf on overflow)."""
+        """``(n,)`` measured round-off over one ulp (at the floor's precision) of the local values (inf on overflow)."""
         floor = self.floor[name]
         measured = floor if self.measured is None else self.measured[name]
         local = self.scale[name] if self.local is None else self.local[name]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            ratio = np.where(measured > 0, measured / (EPS32 * local), 0.0)
+            ratio = np.where(measured > 0, measured / self.precision.ulp(local), 0.0)
         return np.where(np.isfinite(floor) & np.isfinite(measured), ratio, np.inf)
 
     def judged(self, name: str) -> np.ndarray:
@@ -147,16 +158,19 @@ def _window_max(values: np.ndarray, before: int, after: int) -> np.ndarray:
     return windows.max(axis=-1)
 
 
-def _jitter(a: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """``a`` in float64, each entry multiplied by ``1 + eps32*u``, ``u ~ U[-1, 1]``."""
+def _jitter(a: np.ndarray, rng: np.random.Generator, precision: Precision = FLOAT32) -> np.ndarray:
+    """``a`` in float64, each entry multiplied by ``1 + eps*u``, ``u ~ U[-1, 1]`` (``eps`` of ``precision``,
+    float32 by default); for fixed point, ``step*u`` added (its grid spacing is absolute)."""
     a64 = np.asarray(a, dtype=np.float64)
-    return a64 * (1.0 + EPS32 * rng.uniform(-1.0, 1.0, a64.shape))
+    if precision.absolute:
+        return a64 + precision.eps * rng.uniform(-1.0, 1.0, a64.shape)
+    return a64 * (1.0 + precision.eps * rng.uniform(-1.0, 1.0, a64.shape))
 
 
-def _perturbed(data: CaseData, rng: np.random.Generator) -> CaseData:
-    """Weights, inputs and initial state each jittered by one float32 ulp (in that order)."""
+def _perturbed(data: CaseData, rng: np.random.Generator, precision: Precision = FLOAT32) -> CaseData:
+    """Weights, inputs and initial state each jittered by one ulp of ``precision`` (in that order)."""
     def jitter(a: np.ndarray) -> np.ndarray:
-        return _jitter(a, rng)
+        return _jitter(a, rng, precision)
 
     return CaseData(
         spec=data.spec,
@@ -172,8 +186,11 @@ def noise_floor(
     data: CaseData,
     reference: Mapping[str, NamedTensor],
     trace: Mapping[str, NamedTensor],
+    *,
+    precision: Precision = FLOAT32,
 ) -> NoiseFloor:
-    """The noise floor of ``data`` for each tensor in ``reference`` (``ref``'s float64 run).
+    """The noise floor of ``data`` for each tensor in ``reference`` (``ref``'s float64 run), at the
+    arithmetic ``precision`` (float32: Keras's own; lower: a port declared at that precision).
 
     ``trace`` is the float64 trace of the same run (:func:`~harness.oracle.reference.run_reference`).
     The samples are taken on the trace - every step of the output and of every
@@ -183,32 +200,35 @@ def noise_floor(
     Where the trace is the returned tensors themselves (composite layers), a
     last-step tensor's floor rests on its single step.
     """
-    samples = [run_reference(ref, data, dtype=np.float32)[1]]
-    samples += [run_reference(ref, p, dtype=np.float64)[1] for p in perturbations(data)]
-    return floor_from_samples(reference, trace, samples)
+    sample_dtype = np.float32 if precision == FLOAT32 else precision
+    samples = [run_reference(ref, data, dtype=sample_dtype)[1]]
+    samples += [run_reference(ref, p, dtype=np.float64)[1] for p in perturbations(data, precision)]
+    return floor_from_samples(reference, trace, samples, precision=precision)
 
 
-def perturbations(data: CaseData) -> list[CaseData]:
+def perturbations(data: CaseData, precision: Precision = FLOAT32) -> list[CaseData]:
     """The ``PERTURBATIONS`` jittered copies of ``data`` the floor runs in float64 (seeded by the case)."""
     rng = np.random.default_rng([data.spec.seed, 0x5EED])
-    return [_perturbed(data, rng) for _ in range(PERTURBATIONS)]
+    return [_perturbed(data, rng, precision) for _ in range(PERTURBATIONS)]
 
 
 def floor_from_samples(
     reference: Mapping[str, NamedTensor],
     trace: Mapping[str, NamedTensor],
     samples: list[Mapping[str, NamedTensor]],
+    *,
+    precision: Precision = FLOAT32,
 ) -> NoiseFloor:
-    """The floor (:func:`noise_floor`) from its samples: the float32 trace, then the perturbed ones."""
+    """The floor (:func:`noise_floor`) from its samples: the trace at ``precision``, then the perturbed ones."""
     floor, scale, measured, local = {}, {}, {}, {}
     for name, returned in reference.items():
         whole = trace[name]
         at = np.searchsorted(whole.steps, returned.steps)  # the trace positions of the returned steps
         whole_scale = magnitude(whole.values)
         raw = np.max([_stepwise_max_abs(s[name], whole) for s in samples], axis=0)
-        whole_floor = _window_max(np.maximum(raw, EPS32 * whole_scale), WINDOW_BEFORE, WINDOW_AFTER)
+        whole_floor = _window_max(np.maximum(raw, precision.ulp(whole_scale)), WINDOW_BEFORE, WINDOW_AFTER)
         floor[name] = whole_floor[at]
         scale[name] = whole_scale[at]
         measured[name] = _window_max(raw, WINDOW_BEFORE, WINDOW_AFTER)[at]
         local[name] = _window_max(_local_magnitude(whole.values), WINDOW_BEFORE, WINDOW_AFTER)[at]
-    return NoiseFloor(floor=floor, scale=scale, measured=measured, local=local)
+    return NoiseFloor(floor=floor, scale=scale, measured=measured, local=local, precision=precision)

@@ -215,3 +215,29 @@ def test_check_model_cli_composite_port(composite_models, tmp_path, capsys):
     assert code == 1, capsys.readouterr().out
     answer = json.loads(out.read_text())
     assert answer["first_diverging_layer"]["layer"] == "conv" and answer["first_diverging_layer"]["flags"] == ["gate-order"]
+
+
+def test_float16_port_in_a_model_declared_or_named(models):
+    """check-model --port ... --precision: a float16 port of the second LSTM matches at float16; undeclared,
+    its layer is a mismatch named precision; declared, a real bug in it is still named."""
+    sys.path.insert(0, str(REPO / "cases" / "ports"))
+    try:
+        from low_precision import make_port
+    finally:
+        sys.path.pop(0)
+    from reference_cells.precision import FLOAT16
+
+    ports = {"lstm2": wrap_port(make_port("LSTM", "float16"), name="lstm_float16")}
+    declared = check_model(models["seed000_two_lstm"], ports=ports, precision="float16")
+    assert declared.verdict == "match", declared.to_json()
+    undeclared = check_model(models["seed000_two_lstm"], ports=ports)
+    assert undeclared.layers[1].flags == ["precision"], undeclared.to_json()
+
+    def sigmoid_gates(x, weights, config):  # the second LSTM's hard_sigmoid gates computed as sigmoid, in float16
+        out = run_sequence("LSTM", x, weights, config, conventions=Conventions(recurrent_activation="sigmoid"),
+                           dtype=FLOAT16).layer_return()
+        return np.asarray(out, np.float32)
+
+    broken = check_model(models["seed000_two_lstm"], ports={"lstm2": wrap_port(sigmoid_gates, name="f16")},
+                         precision="float16")
+    assert broken.layers[1].flags == ["activation"], broken.to_json()

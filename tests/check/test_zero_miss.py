@@ -18,18 +18,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import assume, event, given, note, settings
+from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
 
 from harness.check.catalogue import FLAGS, candidates
 from harness.oracle.references import cell_view
-from harness.check.check import CHECK_GAINS, run_example
+from harness.check.check import CHECK_GAINS, CheckOptions, run_check, run_example
+from harness.check.output import render
 from harness.oracle.compare import compare, summarize
 from harness.ports.port import wrap_port
 from harness.layers.profiles import limits
 from tests.helpers import case_floor, reference_outputs
 from harness.layers.strategies import case_specs
 from reference_cells import run_sequence
+from reference_cells.precision import FLOAT16
 
 #: Effect / tolerance above which a fault must be caught: the port's float32 round-off and
 #: Keras's each stay within one noise floor, far below one tolerance (32 floors).
@@ -56,17 +58,22 @@ NEEDED = {
 WRAPPER_FLAGS = {"merge-mode"}
 
 
+#: Not a fault injected into a port's maths but the port's arithmetic: every flag above is injected
+#: under float16 too (test_injected_fault_is_named_under_float16), with and without declaring it.
+ARITHMETIC_FLAGS = {"precision"}
+
+
 def test_every_cell_flag_is_covered():
-    assert set(NEEDED) == set(FLAGS) - {"unexplained"} - WRAPPER_FLAGS
+    assert set(NEEDED) == set(FLAGS) - {"unexplained"} - WRAPPER_FLAGS - ARITHMETIC_FLAGS
 
 
-def _faulty_port(kind: str, conventions):
+def _faulty_port(kind: str, conventions, dtype=np.float32):
     def port(x, weights, config, mask=None, initial_state=None):
         returned = run_sequence(kind, x, weights, config, mask=mask, initial_state=initial_state,
-                                conventions=conventions.cell, dtype=np.float32).layer_return()
+                                conventions=conventions.cell, dtype=dtype).layer_return()
         if conventions.lstm_states == "c-h":  # TF1's LSTMStateTuple order
             returned = [returned[0], returned[2], returned[1]]
-        return returned
+        return [np.asarray(r, np.float32) for r in returned] if isinstance(returned, list) else np.asarray(returned, np.float32)
 
     return wrap_port(port, name=f"faulty-{conventions.describe()}")
 
@@ -104,3 +111,42 @@ def test_injected_fault_is_caught_whenever_it_changes_the_outputs(keras_runner, 
             f"(first at {effect.first_tensor} t={effect.first_t}), but the check says {outcome.result.status}; "
             f"replay: {spec.replay_command()}"
         )
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("flag", list(NEEDED))
+@settings(max_examples=max(3, limits().max_examples // 8), deadline=None,
+          suppress_health_check=[HealthCheck.nested_given])  # the check draws its fresh examples with Hypothesis
+@given(data=st.data())
+def test_injected_fault_is_named_under_float16(keras_runner, flag: str, data: st.DataObject):
+    """The same faults in a port that computes in float16: whenever the fault moves the outputs by
+    MARGIN x the float16 tolerance, the check names it - declared (--precision float16) and not
+    declared (then usually with the flag precision besides): round-off never hides a real bug."""
+    lim = limits()
+    spec = data.draw(case_specs(max_timesteps=min(lim.max_timesteps, 32), max_batch=lim.max_batch,
+                                max_units=lim.max_units, recurrent_gains=CHECK_GAINS, stateful=False,
+                                **dict(NEEDED[flag])), label="case")
+    view = cell_view(spec.layer.kind, spec.layer.to_keras_config())
+    faults = [c for c in candidates(view, with_mask=spec.mask != "none", with_initial_state=spec.initial_state)
+              if c.flag == flag]
+    assume(faults)
+    fault = data.draw(st.sampled_from(faults), label="fault")
+    note(f"replay: {spec.replay_command()}  fault: {fault.conventions.describe()}")
+
+    built = spec.build()
+    noise = case_floor(built, precision=FLOAT16)
+    effect = summarize(spec.case_id(), spec.layer.kind,
+                       compare(spec.case_id(), spec.layer.kind, reference_outputs(built, conventions=fault.conventions),
+                               reference_outputs(built), noise), noise)
+    visible = effect.worst_ratio >= MARGIN
+    event(f"{flag} under float16: {'visible' if visible else 'hidden by this draw'}")
+    assume(visible)
+    port = _faulty_port(spec.layer.kind, fault.conventions, dtype=FLOAT16)
+    for declared in ("float16", "float32"):
+        options = CheckOptions(kind=spec.layer.kind, replay=(spec.token(),), precision=declared)
+        report = run_check(port, options, runner=keras_runner)
+        if report.verdict == "error":  # the fault overflowed float16 where Keras stays finite: caught as an error
+            continue
+        assert flag in report.flags, (
+            f"missed {flag} ({fault.detail}) in a float16 port checked at {declared}: the fault moves the outputs "
+            f"{effect.worst_ratio:.1f}x the float16 tolerance\n{render(report)}")

@@ -32,6 +32,7 @@ def _files(tmp: Path) -> None:
     (tmp / "case_no_port.json").write_text(json.dumps({k: v for k, v in case.items() if k != "port"}))
     (tmp / "case_bad_layer.json").write_text(json.dumps({**case, "layer": "Transformer"}))
     (tmp / "case_bad_set.json").write_text(json.dumps({**case, "set": {"units": 0}}))
+    (tmp / "case_bad_precision.json").write_text(json.dumps({**case, "precision": "half-ish"}))
     (tmp / "text.keras").write_text("not a model\n")
     (tmp / "garbage.h5").write_bytes(b"\x00\x01garbage" * 100)
     (tmp / "dir.keras").mkdir()
@@ -71,6 +72,10 @@ BAD = [
     ("chunks-not-stateful", ["check", PORT, "--layer", "LSTM", "--set", "chunks=3"], "chunks"),
     ("chunks-over-timesteps", ["check", PORT, "--layer", "LSTM", "--set", "stateful=true", "--set", "timesteps=2",
                                "--set", "chunks=5"], "chunks"),
+    ("precision-unknown", ["check", PORT, "--layer", "LSTM", "--precision", "float8"], "--precision: 'float8' is not one of float32, float16, bfloat16, fixed<W,I>"),
+    ("precision-fixed-bad", ["check", PORT, "--layer", "LSTM", "--precision", "fixed<3,9>"], "--precision: 'fixed<3,9>' is not a valid fixed<W,I>"),
+    ("precision-conv-lstm", ["check", PORT, "--layer", "ConvLSTM2D", "--precision", "float16"], "float32 only"),
+    ("case-bad-precision", ["check", "{tmp}/case_bad_precision.json"], "precision: 'half-ish'"),
     # --- check: --config and case files
     ("config-missing", ["check", PORT, "--layer", "LSTM", "--config", "{tmp}/nothere.json"], "--config"),
     ("config-not-json", ["check", PORT, "--layer", "LSTM", "--config", "{tmp}/config_not_json.json"], "--config"),
@@ -84,6 +89,8 @@ BAD = [
     ("case-bad-set", ["check", "{tmp}/case_bad_set.json"], "units"),
     # --- check-model
     ("model-missing", ["check-model", "{tmp}/nothere.keras"], "nothere.keras"),
+    ("model-precision-unknown", ["check-model", "{tmp}/text.keras", "--precision", "float8"], "--precision"),
+    ("model-precision-no-port", ["check-model", "{tmp}/text.keras", "--precision", "float16"], "--precision applies"),
     ("model-not-a-model", ["check-model", "/etc/hostname"], "MODEL"),
     ("model-text-as-keras", ["check-model", "{tmp}/text.keras"], "text.keras"),
     ("model-garbage-h5", ["check-model", "{tmp}/garbage.h5"], "garbage.h5"),
