@@ -24,6 +24,11 @@ from harness.ports.port import Expected, Port, _as_layer_return
 from harness.target.keras_env import import_keras
 
 
+#: Examples per conversion in ``check --export``: each build (configuration, weights, static shapes)
+#: is exported once and runs this many data draws (see :attr:`harness.ports.port.Port.draws_per_build`).
+DRAWS_PER_EXPORT = 4
+
+
 def export_port(exporter: str, *, layer: Any = None, cache: ExportCache | None = None) -> Port:
     """A :class:`~harness.ports.port.Port` that exports and runs the layer; PortError (one line) for an
     unknown exporter or a missing extra. ``layer``: a built Keras layer with its weights set to export
@@ -34,7 +39,7 @@ def export_port(exporter: str, *, layer: Any = None, cache: ExportCache | None =
     missing = chosen.available()
     if missing:
         raise PortError(f"--export {exporter}: {missing}")
-    cache = cache or ExportCache()
+    cache = cache if cache is not None else ExportCache()  # an empty cache is falsy (len 0)
 
     def run(data: CaseData, config: Mapping[str, Any], expected: Expected) -> dict[str, NamedTensor]:
         spec, case = data.spec.layer, data.spec
@@ -43,6 +48,7 @@ def export_port(exporter: str, *, layer: Any = None, cache: ExportCache | None =
             exported = spec.build(import_keras())
             exported.build((case.batch if spec.stateful else None, None, *spec.input_shape))
             exported.set_weights(data.weights)
+        before = cache.conversions
         try:
             artifact = export_layer(
                 exported, exporter, batch=case.batch, timesteps=case.timesteps, features_shape=spec.input_shape,
@@ -50,7 +56,8 @@ def export_port(exporter: str, *, layer: Any = None, cache: ExportCache | None =
                 initial_state_shapes=None if data.initial_state is None else [s.shape for s in data.initial_state],
                 cache=cache)
             port.details = {"artifact": f"{exporter} {_holds(artifact.contents)}", "contents": artifact.contents,
-                            "export_seconds": round(artifact.seconds, 3), "versions": artifact.versions}
+                            "export_seconds": round(artifact.seconds, 3), "converted": cache.conversions > before,
+                            "versions": artifact.versions}
             returned = artifact.run(data.x, mask=data.mask, initial_state=data.initial_state)
         except ExportUnsupported as exc:
             raise PortUnsupported(f"{exporter} cannot export it: {exc}") from None
@@ -61,7 +68,7 @@ def export_port(exporter: str, *, layer: Any = None, cache: ExportCache | None =
                                                batch=case.batch)])
 
     port = Port(f"export:{exporter}", "export", accepts_mask=True, accepts_initial_state=True, carries_state=False,
-                _run=run, check_determinism=False, pins={"stateful": False},
+                _run=run, check_determinism=False, pins={"stateful": False}, draws_per_build=DRAWS_PER_EXPORT,
                 notes=["stateful layers (an exported artifact keeps no state between calls; pinned stateful=false)"])
     return port
 
