@@ -110,3 +110,20 @@ def test_report_with_exports_writes_the_matrix(tmp_path, capsys):
     assert set(matrix["exporter"]) == {"onnx"} and set(matrix["kind"]) == {"GRU"}
     assert (matrix[["pass", "ill-conditioned", "unsupported"]].sum(axis=1) == matrix["cases"]).all()
     assert "id='exports'" in (run / "index.html").read_text()
+
+
+def test_a_clip_written_hard_sigmoid_is_fused_with_onnx_default_slope(keras_runner):
+    """tf2onnx's discrepancy 1 through a real check: hard_sigmoid written clip(x/6 + 0.5, 0, 1) in the export."""
+    pytest.importorskip("tf2onnx", reason="the onnx extra is not installed (make test-exports)")
+    from harness.exports.port import export_port
+
+    fixed = {"units": 3, "features": 2, "activation": "tanh", "recurrent_activation": "hard_sigmoid", "mask": "none",
+             "unroll": False}
+    report = run_check(export_port("onnx", forms={"hard_sigmoid": "clip"}),
+                       CheckOptions(kind="LSTM", fixed=fixed, examples=2, max_timesteps=6), runner=keras_runner)
+    assert report.verdict == "mismatch" and report.flags == ["activation"], render(report)
+    assert "HardSigmoid with default alpha/beta" in render(report)
+    assert report.port == "export:onnx[hard_sigmoid=clip]"
+    same = run_check(export_port("onnx", forms={"hard_sigmoid": "clip-constant-first"}),
+                     CheckOptions(kind="LSTM", fixed=fixed, examples=2, max_timesteps=6), runner=keras_runner)
+    assert same.verdict == "match", render(same)  # constant first: not fused, exact
