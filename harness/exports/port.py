@@ -5,7 +5,8 @@ really computes, per timestep, with the same drawn examples, tolerance and
 diagnosis as a hand-written port. For each example the harness builds the Keras
 layer with the example's weights, exports it for the example's static shapes
 (:func:`harness.exports.export_layer`; conversions are cached by configuration,
-weights and shapes), runs the artifact on the example's inputs, mask and initial
+weights and shapes, and the check draws :data:`DRAWS_PER_EXPORT` examples per such build,
+so each conversion serves several data draws), runs the artifact on the example's inputs, mask and initial
 state, and records what the artifact holds (a fused sequence op or a loop) in the
 example's ``details``. What the converter refuses or the runtime cannot run is
 ``unsupported`` with the converter's own one-line reason
