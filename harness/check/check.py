@@ -362,19 +362,23 @@ def _draw_cell(port: Port, options: CheckOptions, fixed: dict[str, Any], *, seed
     if not port.carries_state:
         case_fixed["chunks"] = 1
     drawn = draw_examples(layer_specs(kinds=[options.kind], max_units=options.max_units, **layer_fixed),
-                          count=min(count, layers), seed=seed)
+                          count=_configurations(port, fixed, count=count, layers=layers), seed=seed)
     drawn = balance(drawn, layer_fixed)  # every value of every drawn option, by design (coverage.py)
 
-    strategy = case_specs(
-        layers=st.sampled_from(drawn),
-        min_timesteps=min(CHECK_MIN_TIMESTEPS, options.max_timesteps),
-        max_timesteps=options.max_timesteps,
-        max_batch=options.max_batch,
-        recurrent_gains=CHECK_GAINS,
-        input_scales=CHECK_INPUT_SCALES,
-        **case_fixed,
-    )
-    specs = _spread(draw_examples(strategy, count=count, seed=seed), drawn, case_fixed)
+    def cases(layer: st.SearchStrategy) -> st.SearchStrategy[CaseSpec]:
+        return case_specs(
+            layers=layer,
+            min_timesteps=min(CHECK_MIN_TIMESTEPS, options.max_timesteps),
+            max_timesteps=options.max_timesteps,
+            max_batch=options.max_batch,
+            recurrent_gains=CHECK_GAINS,
+            input_scales=CHECK_INPUT_SCALES,
+            **case_fixed,
+        )
+
+    if _shares_builds(port, fixed):
+        return _draw_examples(port, fixed, drawn, cases, count=count, seed=seed)
+    specs = _spread(draw_examples(cases(st.sampled_from(drawn)), count=count, seed=seed), drawn, case_fixed)
     return balance_data(specs, case_fixed, max_batch=options.max_batch)
 
 
@@ -400,30 +404,91 @@ def _spread(specs: list[CaseSpec], drawn: list, fixed: Mapping[str, Any]) -> lis
 
 def _draw_composite(port: Port, options: CheckOptions, fixed: dict[str, Any], *, seed: int,
                     count: int, layers: int = CHECK_LAYERS) -> list[CaseSpec]:
-    drawn = draw_examples(check_layers(options.kind, fixed, options.max_units), count=min(count, layers), seed=seed)
+    drawn = draw_examples(check_layers(options.kind, fixed, options.max_units),
+                          count=_configurations(port, fixed, count=count, layers=layers), seed=seed)
 
     def value(name: str, strategy: st.SearchStrategy) -> st.SearchStrategy:
         return st.just(fixed[name]) if name in fixed else strategy
 
-    @st.composite
-    def cases(draw: st.DrawFn) -> CaseSpec:
-        layer = draw(st.sampled_from(drawn))
-        batch = draw(value("batch", st.integers(1, options.max_batch)))
-        timesteps = draw(value("timesteps", st.integers(min(4, options.max_timesteps), options.max_timesteps)))
-        mask = draw(value("mask", st.sampled_from(["mixed", "none"])))
-        scale = draw(value("weight_scale", st.sampled_from(CHECK_WEIGHT_SCALES)))
-        case_seed = draw(st.integers(0, 2**32 - 1))
-        initial_state = draw(value("initial_state", st.booleans()))
-        chunks = fixed.get("chunks", 1) if layer.stateful and port.carries_state else 1
-        return CaseSpec(layer=layer, batch=batch, timesteps=timesteps, mask=mask, kernel_scale=scale,
-                        seed=case_seed, initial_state=initial_state, chunks=min(chunks, timesteps))
+    def cases(layers_: st.SearchStrategy) -> st.SearchStrategy[CaseSpec]:
+        @st.composite
+        def case(draw: st.DrawFn) -> CaseSpec:
+            layer = draw(layers_)
+            batch = draw(value("batch", st.integers(1, options.max_batch)))
+            timesteps = draw(value("timesteps", st.integers(min(4, options.max_timesteps), options.max_timesteps)))
+            mask = draw(value("mask", st.sampled_from(["mixed", "none"])))
+            scale = draw(value("weight_scale", st.sampled_from(CHECK_WEIGHT_SCALES)))
+            case_seed = draw(st.integers(0, 2**32 - 1))
+            initial_state = draw(value("initial_state", st.booleans()))
+            chunks = fixed.get("chunks", 1) if layer.stateful and port.carries_state else 1
+            return CaseSpec(layer=layer, batch=batch, timesteps=timesteps, mask=mask, kernel_scale=scale,
+                            seed=case_seed, initial_state=initial_state, chunks=min(chunks, timesteps))
 
-    specs = _spread(draw_examples(cases(), count=count, seed=seed), drawn, fixed)
+        return case()
+
+    if _shares_builds(port, fixed):
+        return _draw_examples(port, fixed, drawn, cases, count=count, seed=seed)
+    specs = _spread(draw_examples(cases(st.sampled_from(drawn)), count=count, seed=seed), drawn, fixed)
     if port.carries_state and "chunks" not in fixed:
         # A stateful layer (as dealt by _spread) is fed in 1..4 consecutive calls, from the example's seed.
         specs = [dataclasses.replace(s, chunks=1 + s.seed % min(4, s.timesteps)) if s.layer.stateful else s
                  for s in specs]
     return balance_data(specs, fixed, max_batch=options.max_batch)
+
+
+def _shares_builds(port: Port, fixed: Mapping[str, Any]) -> bool:
+    """Does this check draw several examples per layer build (see :attr:`Port.draws_per_build`)?"""
+    return port.draws_per_build > 1 and "seed" not in fixed and "weights_seed" not in fixed
+
+
+def _configurations(port: Port, fixed: Mapping[str, Any], *, count: int, layers: int) -> int:
+    """How many layer configurations to draw: at most ``layers``, or, for a port that draws several
+    examples per build (an export: one conversion per build), one per build: ``count / draws_per_build``
+    of them, at least ``layers``, since a build costs a conversion whatever its configuration."""
+    if not _shares_builds(port, fixed):
+        return min(count, layers)
+    return min(count, max(layers, -(-count // port.draws_per_build)))
+
+
+def _draw_examples(port: Port, fixed: Mapping[str, Any], drawn: list, cases: Any, *, count: int,
+                   seed: int) -> list[CaseSpec]:
+    """``count`` examples over the layer configurations ``drawn``; ``cases(layer strategy)`` draws one.
+
+    A hand-written port: each example draws its configuration, shapes, weights and data.
+    A port that draws several examples per build (an export): one build per configuration, its
+    examples in a row. The build's first example is drawn as for a hand-written port (its shapes,
+    mask and initial-state presence, weight scales, seed); the others keep all of that and its
+    weights (``weights_seed`` = its seed) and draw their own data seed (inputs, mask rows,
+    initial state values) and, for cells, input scale. So a 10-example LSTM check exports 4
+    times instead of 10."""
+    if not _shares_builds(port, fixed):
+        return draw_examples(cases(st.sampled_from(drawn)), count=count, seed=seed)
+    # Each configuration's last example in an ordinary draw of 8 per configuration (not its first:
+    # Hypothesis starts from the minimal example, batch 1, one step, seed 0); a configuration the
+    # draw missed gets its own draw.
+    heads: dict[int, CaseSpec] = {}
+    for spec in draw_examples(cases(st.sampled_from(drawn)), count=max(count, 8 * len(drawn)), seed=seed):
+        heads[next(i for i, layer in enumerate(drawn) if layer == spec.layer)] = spec
+    for i, layer in enumerate(drawn):
+        if i not in heads:
+            heads[i] = draw_examples(cases(st.just(layer)), count=8, seed=seed + 1 + i)[-1]
+    out: list[CaseSpec] = []
+    for i in range(len(drawn)):
+        head = heads[i]
+        size = count // len(drawn) + (i < count % len(drawn))
+        rng = np.random.default_rng([seed % 2**32, i, head.seed])
+        seeds: set[int] = {head.seed}
+        out.append(head)
+        while len(seeds) < size:
+            data_seed = int(rng.integers(0, 2**32 - 1))
+            if data_seed in seeds:
+                continue
+            seeds.add(data_seed)
+            scale = head.input_scale
+            if isinstance(head.layer, CellSpec) and "input_scale" not in fixed:
+                scale = float(rng.choice(CHECK_INPUT_SCALES))
+            out.append(dataclasses.replace(head, seed=data_seed, input_scale=scale, weights_seed=head.seed))
+    return out
 
 
 def run_example(port: Port, spec: CaseSpec, runner: KerasRunner, *,
@@ -495,7 +560,7 @@ def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None =
 
     report = CheckReport(port=port.name, verdict="match", outcomes=outcomes, not_exercised=_not_exercised(port, specs),
                          precision=options.precision)
-    constrained = {**options.fixed, **({} if port.accepts_mask else {"mask": "none"}),
+    constrained = {**port.pins, **options.fixed, **({} if port.accepts_mask else {"mask": "none"}),
                    **({} if port.accepts_initial_state else {"initial_state": False})}
     missed = report.never_drawn(constrained) if not options.replay else []
     if missed:

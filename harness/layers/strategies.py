@@ -199,6 +199,7 @@ def case_specs(
             input_scale=d(_value(case_fixed, "input_scale", st.sampled_from(input_scales))),
             chunks=chunks,
             seed=d(_value(case_fixed, "seed", st.integers(0, 2**32 - 1))),
+            weights_seed=case_fixed.get("weights_seed"),
         )
 
     return draw()

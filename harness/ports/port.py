@@ -152,6 +152,9 @@ class Port:
     target: Any = field(default=None, repr=False)  # the loaded function or class
     details: dict | None = field(default=None, repr=False)  # what the last run used (an export: its artifact)
     pins: dict = field(default_factory=dict)  # options the port cannot vary (an export: stateful=False)
+    #: Examples drawn per layer build (same configuration, weights and static shapes; only the data
+    #: differ): an export converts once per build, so its check draws several examples per build.
+    draws_per_build: int = 1
     _determinism_checked: bool = field(default=False, init=False, repr=False)
 
     def run(self, data: CaseData, config: Mapping[str, Any], expected: Expected) -> dict[str, NamedTensor]:
