@@ -158,6 +158,33 @@ def diagnosis_seconds() -> dict:
             "flags": report.flags, "hypotheses": report.diagnosis.searched if report.diagnosis else 0}
 
 
+#: Whole checks: case file -> examples (None: as the case file says; else the CLI's default sizes with
+#: the case file's pinned options). One process, one runner, Keras already imported.
+CHECKS = {"correct-lstm": 10, "correct-bidirectional": 10, "conditional-simplernn-zero-output": None}
+
+
+def check_seconds() -> dict:
+    """``rnn-parity check PORT --layer KIND`` at default sizes: drawing, Keras, the port, the noise
+    floor, and for a mismatch the diagnosis and the condition tested on fresh examples."""
+    import dataclasses
+
+    from harness.check.case_files import CASES_DIR, load_case_file
+    from harness.check.check import run_check
+    from harness.ports.loading import load_port
+    from harness.target.runner import KerasRunner
+
+    runner = KerasRunner()
+    out = {}
+    for name, examples in CHECKS.items():
+        case = load_case_file(CASES_DIR / f"{name}.json")
+        options = case.options()
+        if examples is not None:
+            options = dataclasses.replace(options, examples=examples, max_timesteps=None, max_batch=None, max_units=None)
+        report = run_check(load_port(case.port, adapter=case.adapter), options, runner=runner)
+        out[name] = {"seconds": round(report.seconds, 2), "verdict": report.verdict, "flags": report.flags}
+    return out
+
+
 def diagnosis_precision_seconds() -> dict:
     """The same at T=128, 32 units for a port computing in float16 that also slices the gates i,f,o,c, checked
     without --precision: the float32 search, then the precision ladder and the catalogue at float16."""
@@ -316,6 +343,7 @@ def main() -> None:
         "reference_and_floor": reference_rates(options),
         "targets": target_rates(args.target_cases, args.seed),
         "diagnosis_T128_U32": diagnosis_seconds(),
+        "check_default_sizes": check_seconds(),
         "diagnosis_float16_undeclared_T128_U32": diagnosis_precision_seconds(),
         "large_shape_B64_T256_F64_U256": large_shape(),
         "memory": memory(args.memory_cases, args.seed + 1),
@@ -342,6 +370,9 @@ def main() -> None:
     print(f"diagnosis: {result['diagnosis_T128_U32']['diagnosis_seconds']} s (float16 port, precision undeclared: "
           f"{result['diagnosis_float16_undeclared_T128_U32']['diagnosis_seconds']} s); reference/Keras at the large shape: "
           f"{result['large_shape_B64_T256_F64_U256']['ratio']}x")
+    print("whole check (10 examples at default sizes; the conditional case file as written): " + ", ".join(
+        f"{name} {v['seconds']} s ({v['verdict']}{' ' + ','.join(v['flags']) if v['flags'] else ''})"
+        for name, v in result["check_default_sizes"].items()))
     print(f"memory: RSS {mem['rss_at_1k_mib']} MiB at 1k cases, {mem['rss_at_end_mib']} MiB at {mem['cases']} cases")
     print(f"load average before/after: {load['loadavg_before'][0]} / {load['loadavg_after'][0]} on {os.cpu_count()} cores")
     print(f"speedup: {result['speedup']}x")

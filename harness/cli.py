@@ -118,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--export", default=None, metavar="EXPORTER",
                        help="no port file: export each example's layer with a real converter (onnx, litert) and check "
                             "the artifact (extras: pip install -e '.[onnx]' / '.[litert]')")
+    check.add_argument("--export-activation", action="append", default=[], metavar="NAME=FORM",
+                       help="with --export: the exported layer computes activation NAME with a custom function of "
+                            "the same maths (hard_sigmoid=clip: clip(x/6 + 0.5, 0, 1); hard_sigmoid=clip-constant-first); "
+                            "Keras keeps NAME. SimpleRNN/LSTM/GRU")
     check.add_argument("--layer", choices=("SimpleRNN", "LSTM", "GRU", "Bidirectional", "StackedRNN", "ConvLSTM1D", "ConvLSTM2D",
                                            "ConvLSTM3D"),
                        help="the Keras layer the port implements (StackedRNN = keras.layers.RNN over cells)")
@@ -255,7 +259,7 @@ def _finish_sweep(result, out: Path | None, *, seed: int, stream=None) -> int:
     if labelled:
         from harness.target.targets import active
 
-        print(f"\nknown {active().name} behaviours (not failures; see README 'Known differences'): "
+        print(f"\nknown {active().name} behaviours (not failures; see docs/known-differences.md): "
               + ", ".join(f"{name} x{count}" for name, count in sorted(labelled.items())))
     n = len(result.outcomes)
     print(f"\n{n} cases in {result.seconds:.1f} s ({n / max(result.seconds, 1e-9):.1f} cases/s), seed {seed}")
@@ -345,10 +349,16 @@ def cmd_check(args: argparse.Namespace) -> int:
                                **({"precision": args.precision} if args.precision is not None else {}))
         for token in options.replay:
             CaseSpec.from_token(token)  # validate early: one line, not a traceback
+        if args.export_activation and args.export is None:
+            raise UsageError("--export-activation needs --export onnx|litert")
         if args.export is not None:
+            from harness.exports.forms import parse_forms
             from harness.exports.port import export_port
 
-            port = export_port(args.export)
+            forms = parse_forms(args.export_activation)
+            if forms and args.layer not in ("SimpleRNN", "LSTM", "GRU"):
+                raise UsageError(f"--export-activation applies to SimpleRNN/LSTM/GRU, not {args.layer}")
+            port = export_port(args.export, forms=forms)
         else:
             accepts = tuple(a.strip() for a in args.port_accepts.split(",") if a.strip())
             port = load_port(args.port, adapter=args.adapter, method=args.method, timeout=args.timeout,
@@ -386,6 +396,8 @@ def _command_line(args: argparse.Namespace) -> str:
     import shlex
 
     parts = ["rnn-parity", "check", *([args.port] if args.port else ["--export", args.export])]
+    for pair in getattr(args, "export_activation", None) or []:
+        parts += ["--export-activation", pair]
     if args.layer:
         parts += ["--layer", args.layer]
     for flag in ("units", "features"):

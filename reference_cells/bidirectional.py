@@ -44,6 +44,13 @@ the "backward half not flipped back / flipped twice" misalignment);
 half's *first* processed output (after reading ``x[T-1]`` only: ``y_bwd[:, -1]`` of
 its time-ordered sequence) instead of its final one;
 ``initial_state_split="swapped"`` gives the first half to the backward layer.
+
+Stateful layers (``stateful=True`` on the wrapped layer): each half is a
+stateful RNN of its own, so a call continues each half from its own final
+states of the previous call (``carried_state``); the backward half reads each
+call's chunk from its end, chunk after chunk. ``step_for`` runs someone else's
+cell maths (one ``step`` per half, made from that half's weights and config)
+inside this loop, e.g. a port's SimpleRNN/LSTM/GRU step.
 """
 
 from __future__ import annotations
@@ -54,7 +61,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from reference_cells.conventions import KERAS, Conventions
-from reference_cells.sequence import SequenceTrace, run_sequence
+from reference_cells.sequence import SequenceTrace, StepFactory, run_sequence, run_sequence_with_step
 
 MERGE_MODES: tuple[str | None, ...] = ("concat", "sum", "mul", "ave", None)
 #: keras: forward states then backward; interleaved: (h_f, h_b, c_f, c_b) - a port bug.
@@ -133,6 +140,11 @@ class BidirectionalTrace:
         return _merge(self.forward_output, self.backward_output, self.merge_mode)
 
     @property
+    def carry(self) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+        """What a stateful layer carries into its next call: each half's final states."""
+        return self.forward.final_states, self.backward.final_states
+
+    @property
     def final_states(self) -> tuple[np.ndarray, ...]:
         """Returned states: forward then backward (l.244), or interleaved if simulated."""
         fwd, bwd = self.forward.final_states, self.backward.final_states
@@ -180,6 +192,8 @@ def run_bidirectional(
     backward_last: str = "keras",
     initial_state_split: str = "keras",
     dtype: np.dtype | type = np.float64,
+    carried_state: tuple[Sequence[np.ndarray], Sequence[np.ndarray]] | None = None,
+    step_for: StepFactory | None = None,
 ) -> BidirectionalTrace:
     """Run ``Bidirectional(kind(**config), merge_mode)`` over ``x`` as Keras 3 does.
 
@@ -202,6 +216,11 @@ def run_bidirectional(
         backward_last: ``"keras"`` or ``"first-step"`` (simulated port bug).
         initial_state_split: ``"keras"`` or ``"swapped"`` (simulated port bug).
         dtype: compute dtype (float64 default).
+        carried_state: ``(forward states, backward states)`` left by the
+            previous call of a stateful layer (``trace.carry``).
+        step_for: ``(kind, half weights, half config) -> step`` to run another
+            cell implementation in each half (the loop stays this one; then
+            ``conventions`` touch the loop only).
 
     Raises:
         ValueError: for what Keras rejects: an unknown merge mode, both halves
@@ -246,19 +265,17 @@ def run_bidirectional(
         if initial_state_split == "swapped":
             fwd_state, bwd_state = bwd_state, fwd_state
 
-    forward = run_sequence(
-        kind, x, fwd_weights, fwd_config, mask=mask, initial_state=fwd_state, conventions=conventions, dtype=dtype
-    )
-    backward = run_sequence(
-        backward_kind or kind,
-        x,
-        bwd_weights,
-        bwd_config,
-        mask=mask,
-        initial_state=bwd_state,
-        conventions=conventions if backward_conventions is None else backward_conventions,
-        dtype=dtype,
-    )
+    fwd_carry, bwd_carry = (None, None) if carried_state is None else carried_state
+
+    def half(half_kind: str, weights_: list, config_: dict, state, carry, conventions_: Conventions) -> SequenceTrace:
+        common = dict(mask=mask, initial_state=state, carried_state=carry, conventions=conventions_, dtype=dtype)
+        if step_for is None:
+            return run_sequence(half_kind, x, weights_, config_, **common)
+        return run_sequence_with_step(half_kind, step_for(half_kind, weights_, config_), x, config_, **common)
+
+    forward = half(kind, fwd_weights, fwd_config, fwd_state, fwd_carry, conventions)
+    backward = half(backward_kind or kind, bwd_weights, bwd_config, bwd_state, bwd_carry,
+                    conventions if backward_conventions is None else backward_conventions)
     return BidirectionalTrace(
         forward=forward,
         backward=backward,

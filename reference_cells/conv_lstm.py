@@ -49,7 +49,7 @@ from reference_cells import activations
 from reference_cells.conventions import KERAS, LSTM_GATE_ORDER, Conventions
 from reference_cells.gates import bias_scale, split_gates
 from reference_cells.layer_config import LayerOptions
-from reference_cells.sequence import SequenceTrace, StatefulSequence, StepFunction, _drive
+from reference_cells.sequence import SequenceTrace, StatefulSequence, StepFactory, StepFunction, _drive
 
 GATE_ORDER = LSTM_GATE_ORDER
 STATE_NAMES = ("h", "c")
@@ -244,6 +244,7 @@ class ConvLSTMCell:
         self.bias = np.concatenate([bias[g] for g in GATE_ORDER])  # (4F,)
         self.act = activations.get(conventions.activation or options.activation)
         self.ract = activations.get(conventions.recurrent_activation or options.recurrent_activation)
+        self.feedback = conventions.recurrent != "dropped"  # False: h_{t-1} never fed back (read as 0)
 
     @property
     def channel_axis(self) -> int:
@@ -265,8 +266,9 @@ class ConvLSTMCell:
             np.moveaxis(x_t, ax, -1), self.kernel,
             strides=conv.strides, padding=conv.padding, dilation_rate=conv.dilation_rate,
         ) + self.bias
+        h_in = h_prev if self.feedback else np.zeros_like(h_prev)
         z_h = conv_nd(
-            np.moveaxis(h_prev, ax, -1), self.recurrent_kernel,
+            np.moveaxis(h_in, ax, -1), self.recurrent_kernel,
             strides=(1,) * conv.rank, padding="same", dilation_rate=(1,) * conv.rank,
         )
         z = np.moveaxis(z_x + z_h, -1, ax)  # (B, *S, 4F) or (B, 4F, *S)
@@ -375,11 +377,18 @@ class StatefulConvLSTM(StatefulSequence):
         *,
         conventions: Conventions = KERAS,
         dtype: np.dtype | type = np.float64,
+        step_for: StepFactory | None = None,
     ) -> None:
-        super().__init__(f"ConvLSTM{rank}D", weights, config, conventions=conventions, dtype=dtype)
+        super().__init__(f"ConvLSTM{rank}D", weights, config, conventions=conventions, dtype=dtype,
+                         step_for=step_for)
         self.rank = rank
 
     def _run(self, x: np.ndarray, *, mask, initial_state, carried_state) -> SequenceTrace:
+        if self.step_for is not None:
+            return run_conv_lstm_with_step(
+                self.rank, self.step_for(self.kind, self.weights, self.config), x, self.weights, self.config,
+                mask=mask, initial_state=initial_state, carried_state=carried_state, dtype=self.dtype,
+            )
         return run_conv_lstm(
             self.rank, x, self.weights, self.config, mask=mask, initial_state=initial_state,
             conventions=self.conventions, dtype=self.dtype, carried_state=carried_state,

@@ -69,6 +69,27 @@ _CHOICES: Mapping[str, tuple[str, ...]] = {
     "mask": ("keras", "ignore", "zeros", "state", "jax-spatial", "carry", "blend"),
     # Stateful layers: keras carries final states into the next call; reset restarts each call.
     "state_carry": ("keras", "reset"),
+    # The recurrence: what the cell reads as h_{t-1}.
+    #   keras:   the hidden state of the previous processed step.
+    #   dropped: never fed back: h_{t-1} @ R computed with h_{t-1} = 0 (the recurrent bias, the LSTM
+    #            cell state and the GRU interpolation z*h_{t-1} stay), e.g. a loop that computes h
+    #            but never writes it back into the array it reads from.
+    #   lagged:  fed from the wrong step: the cell reads h_{t-2} wherever it reads h_{t-1} (an
+    #            off-by-one in a history array; h0 at the first two steps; the LSTM c is right).
+    #   skip-first: the recurrent side (h @ R and the recurrent bias) skipped at the first step of a
+    #            call that starts from zeros (a fast path for "no initial state"): visible only where a
+    #            recurrent bias exists (GRU reset_after=True), at t=0, then decaying. Seen in mlx's
+    #            nn.GRU (ml-explore/mlx#3249). The first step runs with recurrent="dropped" and
+    #            gru_bias="drop-recurrent" (run_sequence; other loops do not simulate it).
+    "recurrent": ("keras", "dropped", "lagged", "skip-first"),
+    # Batch-major input read as time-major (a reshape instead of a transpose, or time-major
+    # indexing of the flat (B, T, ...) buffer): every (B, T, ...) array is reinterpreted as
+    # (T, B, ...) - a no-op when B == 1 or T == 1.
+    #   keras:   x[:, t] is step t.
+    #   both:    the input and the mask are read time-major, and the output sequence is written
+    #            time-major into a buffer the caller reads batch-major (reshape both ways).
+    #   input:   the input and the mask are read time-major; the outputs are returned batch-major.
+    "time_major": ("keras", "both", "input"),
 }
 
 @dataclass(frozen=True)
@@ -85,7 +106,7 @@ class Conventions:
         forget_bias: Added to the LSTM forget-gate bias at every step (``1.0``
             reproduces a port that re-applies ``unit_forget_bias`` at inference).
         initial_state, gru_update, gru_reset, gru_bias, bias, kernel_layout,
-        time_direction, mask, state_carry: see the choices documented in
+        time_direction, mask, state_carry, recurrent, time_major: see the choices documented in
             ``_CHOICES`` in this module; ``"keras"`` is Keras 3's behaviour.
     """
 
@@ -102,6 +123,8 @@ class Conventions:
     time_direction: str = "keras"
     mask: str = "keras"
     state_carry: str = "keras"
+    recurrent: str = "keras"
+    time_major: str = "keras"
 
     def __post_init__(self) -> None:
         for name, allowed in _CHOICES.items():

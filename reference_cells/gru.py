@@ -90,6 +90,7 @@ class GRUCell:
         self.swapped_update = conventions.gru_update == "swapped"
         self.act = activations.get(conventions.activation or options.activation)
         self.ract = activations.get(conventions.recurrent_activation or options.recurrent_activation)
+        self.feedback = conventions.recurrent != "dropped"  # False: h_{t-1} never fed back (read as 0)
 
     def project(self, x: np.ndarray) -> np.ndarray:
         """The input side ``mx = x @ K + b_in``: ``(..., F) -> (..., 3U)`` (one step or all of them)."""
@@ -103,19 +104,21 @@ class GRUCell:
         """One step from ``mx = x_t @ K + b_in`` (:meth:`project`)."""
         (h_prev,) = states
         u, q = self.units, self.q
+        # The matmul input; the update z*h_prev below still reads the real h_{t-1}.
+        h_in = h_prev if self.feedback else np.zeros_like(h_prev)
         mx_z, mx_r, mx_h = mx[..., :u], mx[..., u : 2 * u], mx[..., 2 * u :]
         if self.reset_after:
-            mh = q(q(h_prev @ self.recurrent_kernel) + self.recurrent_bias)
+            mh = q(q(h_in @ self.recurrent_kernel) + self.recurrent_bias)
             mh_z, mh_r, mh_h = mh[..., :u], mh[..., u : 2 * u], mh[..., 2 * u :]
             z = q(self.ract(q(mx_z + mh_z)))
             r = q(self.ract(q(mx_r + mh_r)))
             hh = q(self.act(q(mx_h + q(r * mh_h))))
         else:
-            mh = q(h_prev @ self.recurrent_kernel[..., : 2 * u])
+            mh = q(h_in @ self.recurrent_kernel[..., : 2 * u])
             mh_z, mh_r = mh[..., :u], mh[..., u:]
             z = q(self.ract(q(mx_z + mh_z)))
             r = q(self.ract(q(mx_r + mh_r)))
-            hh = q(self.act(q(mx_h + q(q(r * h_prev) @ self.recurrent_kernel[..., 2 * u :]))))
+            hh = q(self.act(q(mx_h + q(q(r * h_in) @ self.recurrent_kernel[..., 2 * u :]))))
         if self.swapped_update:
             h = q(q(q(1 - z) * h_prev) + q(z * hh))
         else:

@@ -65,6 +65,7 @@ class LSTMCell:
         self.bias = np.concatenate([bias[g] for g in GATE_ORDER])  # (4U,)
         self.act = activations.get(conventions.activation or options.activation)
         self.ract = activations.get(conventions.recurrent_activation or options.recurrent_activation)
+        self.feedback = conventions.recurrent != "dropped"  # False: h_{t-1} never fed back (read as 0)
 
     def project(self, x: np.ndarray) -> np.ndarray:
         """The input side ``x @ K``: ``(..., F) -> (..., 4U)`` (one step or all of them)."""
@@ -78,7 +79,8 @@ class LSTMCell:
         h_prev, c_prev = states
         u = self.units
         q = self.q
-        z = q(xk_t + q(h_prev @ self.recurrent_kernel))
+        h_in = h_prev if self.feedback else np.zeros_like(h_prev)
+        z = q(xk_t + q(h_in @ self.recurrent_kernel))
         z = q(z + self.bias)
         z_i, z_f, z_c, z_o = (z[..., k * u : (k + 1) * u] for k in range(4))
         i = q(self.ract(z_i))

@@ -34,6 +34,7 @@ Unlike Keras, :func:`run_sequence` also exposes every state at every step
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -68,6 +69,11 @@ class SequenceTrace:
     final_states: tuple[np.ndarray, ...]
     last_output: np.ndarray
     options: LayerOptions
+
+    @property
+    def carry(self) -> tuple[np.ndarray, ...]:
+        """What a stateful layer carries into its next call (``carried_state``)."""
+        return self.final_states
 
     def layer_return(self) -> np.ndarray | list[np.ndarray]:
         """Exactly what the Keras layer returns for this config."""
@@ -146,13 +152,22 @@ def run_sequence(
     # the time loop runs the recurrence (each cell's docstring has the split).
     with np.errstate(over="ignore", invalid="ignore"):
         projected = cell.project(x)
+    first_step = None
+    if conventions.recurrent == "skip-first" and initial_state is None and carried_state is None:
+        # The first step without its recurrent side (h0 = 0 there, so only the recurrent bias differs).
+        skipping = dataclasses.replace(conventions, recurrent="dropped", gru_bias="drop-recurrent")
+        first_step = CELLS[kind](weights, options, skipping, dtype).step_projected
     return _drive(
         cell.step_projected, cell.state_names, projected, options,
         mask=mask, initial_state=initial_state, conventions=conventions, dtype=dtype, carried_state=carried_state,
+        first_step=first_step,
     )
 
 
 StepFunction = Callable[[np.ndarray, Sequence[np.ndarray]], "tuple[np.ndarray, list[np.ndarray]]"]
+#: ``(kind, weights, config) -> step``: someone else's cell maths for one cell of a layer (a
+#: Bidirectional half, one cell of a stack), run inside the reference's own time loop.
+StepFactory = Callable[[str, Sequence[np.ndarray], Mapping[str, Any]], StepFunction]
 
 
 def run_sequence_with_step(
@@ -206,12 +221,14 @@ def _drive(
     dtype: np.dtype,
     carried_state: Sequence[np.ndarray] | None,
     state_shape: tuple[int, ...] | None = None,
+    first_step: StepFunction | None = None,
 ) -> SequenceTrace:
     """The time loop itself (see the module docstring for the semantics).
 
     Shapes: ``x (B, T, *step_shape)``; each state and output ``(B, *state_shape)``,
     ``state_shape`` defaulting to ``(options.units,)`` (the dense cells, where
-    ``x`` must be ``(B, T, F)``); traces ``(B, T, *state_shape)``.
+    ``x`` must be ``(B, T, F)``); traces ``(B, T, *state_shape)``. ``first_step``, if
+    given, replaces ``step`` at t=0 (``Conventions(recurrent="skip-first")``).
     """
     x = np.asarray(x, dtype=dtype)
     mask = None if mask is None else np.asarray(mask, dtype=bool)
@@ -228,6 +245,11 @@ def _drive(
         states = [np.ones((batch, *state_shape), dtype) for _ in state_names]
     else:
         states = [np.zeros((batch, *state_shape), dtype) for _ in state_names]
+
+    # A port that reads the batch-major buffers as time-major (conventions.time_major).
+    if conventions.time_major != "keras":
+        x = _as_time_major(x)
+        mask = None if mask is None else _as_time_major(mask)
 
     # Time direction: Keras reverses inputs and mask, and keeps processing order.
     reverse = options.go_backwards and conventions.time_direction != "ignored"
@@ -246,10 +268,14 @@ def _drive(
     zero_after = zero_output and options.unroll and conventions.mask == "keras" and mask is not None
     if zero_after:
         zero_output = False
+    lagged = conventions.recurrent == "lagged"
+    older = list(states)  # the states before the previous step (h_{t-2}), for recurrent="lagged"
     for t in range(steps):
+        # The recurrence fed from the wrong step: the cell reads h_{t-2} (the LSTM c stays c_{t-1}).
+        fed = [older[0], *states[1:]] if lagged else states
         # Overflow is part of the behaviour under test (Keras overflows the same way), not a bug here.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            out, new_states = step(x[:, t], states)
+            out, new_states = (first_step if t == 0 and first_step is not None else step)(x[:, t], fed)
         if mask is not None:
             keep = _broadcastable(mask[:, t], np.ndim(out))  # (B, 1, ...): one flag per sample
             if conventions.mask == "jax-spatial" and np.ndim(out) > 2:
@@ -275,6 +301,7 @@ def _drive(
         outputs[:, t] = out
         for name, s in zip(state_names, new_states):
             state_trace[name][:, t] = s
+        older = list(states)
         prev_output, states = out, new_states
 
     return _finish(outputs, state_trace, states, prev_output, options, mask=mask, conventions=conventions,
@@ -306,9 +333,25 @@ def _finish(
         last_output = np.where(_broadcastable(mask[:, -1], last_output.ndim), last_output, 0)
     if reverse and conventions.time_direction == "flipped":
         outputs = outputs[:, ::-1]
+    if conventions.time_major == "both":
+        outputs = _from_time_major(outputs)
     return SequenceTrace(
         outputs=outputs, states=state_trace, final_states=tuple(states), last_output=last_output, options=options
     )
+
+
+def _as_time_major(a: np.ndarray) -> np.ndarray:
+    """A batch-major ``(B, T, ...)`` array as a port reads it when it takes the buffer for
+    ``(T, B, ...)`` (``a.reshape(T, B, ...)``, or indexing ``a[(t*B + b)*F + f]``), returned
+    batch-major again (``[:, t]`` is what the port takes as step t of each sequence)."""
+    batch, steps = a.shape[:2]
+    return a.reshape((steps, batch) + a.shape[2:]).swapaxes(0, 1)
+
+
+def _from_time_major(a: np.ndarray) -> np.ndarray:
+    """Outputs ``(B, T, ...)`` written by such a port into a time-major buffer (``out[t, b]``)
+    that the caller reads as batch-major (``reshape(B, T, ...)``)."""
+    return a.swapaxes(0, 1).reshape(a.shape)
 
 
 #: Largest finite float32: a float32 port overflows to inf beyond it.
@@ -355,10 +398,12 @@ class StatefulSequence:
         *,
         conventions: Conventions = KERAS,
         dtype: np.dtype | type = np.float64,
+        step_for: StepFactory | None = None,
     ) -> None:
         self.kind, self.weights, self.config = kind, list(weights), dict(config)
         self.conventions = conventions
         self.dtype = dtype if isinstance(dtype, Precision) else np.dtype(dtype)
+        self.step_for = step_for  # someone else's cell maths in this loop (then conventions touch the loop only)
         self.states: tuple[np.ndarray, ...] | None = None
 
     def reset_states(self) -> None:
@@ -374,6 +419,12 @@ class StatefulSequence:
 
     def _run(self, x: np.ndarray, *, mask, initial_state, carried_state) -> SequenceTrace:
         """One call of the layer (subclasses swap in another layer, e.g. ConvLSTM)."""
+        if self.step_for is not None:
+            return run_sequence_with_step(
+                self.kind, self.step_for(self.kind, self.weights, self.config), x, self.config, mask=mask,
+                initial_state=initial_state, carried_state=carried_state, dtype=self.dtype,
+                conventions=self.conventions,
+            )
         return run_sequence(
             self.kind, x, self.weights, self.config, mask=mask, initial_state=initial_state,
             conventions=self.conventions, dtype=self.dtype, carried_state=carried_state,

@@ -52,6 +52,7 @@ class SimpleRNNCell:
         bias = q(np.asarray(weights[2], dtype=dtype)) if options.use_bias else np.zeros(self.units, dtype)
         self.bias = q(bias * dtype.type(bias_scale(conventions)))  # (U,)
         self.act = activations.get(conventions.activation or options.activation)
+        self.feedback = conventions.recurrent != "dropped"  # False: h_{t-1} never fed back (read as 0)
 
     def project(self, x: np.ndarray) -> np.ndarray:
         """The input side ``x @ K + b``: ``(..., F) -> (..., U)`` (one step or all of them)."""
@@ -62,7 +63,8 @@ class SimpleRNNCell:
         """``h_t = act(xk_t + h_{t-1} @ R)`` with ``xk_t = x_t @ K + b`` from :meth:`project`."""
         (h_prev,) = states
         q = self.q
-        h = q(self.act(q(xk_t + q(h_prev @ self.recurrent_kernel))))
+        h_in = h_prev if self.feedback else np.zeros_like(h_prev)
+        h = q(self.act(q(xk_t + q(h_in @ self.recurrent_kernel))))
         return h, [h]
 
     def step(self, x_t: np.ndarray, states: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -46,6 +46,11 @@ where every layer but the last has ``return_sequences=True``:
 * With ``return_state`` the sequence ``output`` (element 0) feeds the next layer.
 
 Both return traces with every per-step output and state, in processing order.
+
+A stateful ``RNN([cells])`` carries every cell's states into its next call
+(``carried_state``, from ``trace.carry``). ``step_for`` runs someone else's
+cell maths (one ``step`` per cell, made from that cell's kind, weights and
+config) inside this loop, e.g. a port's SimpleRNN/LSTM/GRU step.
 """
 
 from __future__ import annotations
@@ -61,15 +66,17 @@ from reference_cells.gru import GRUCell
 from reference_cells.layer_config import LayerOptions
 from reference_cells.lstm import LSTMCell
 from reference_cells.precision import arithmetic
-from reference_cells.sequence import SequenceTrace, run_sequence, run_sequence_with_step
+from reference_cells.sequence import SequenceTrace, StepFactory, run_sequence, run_sequence_with_step
 from reference_cells.simple_rnn import SimpleRNNCell
 
 _CELLS = {"SimpleRNN": SimpleRNNCell, "LSTM": LSTMCell, "GRU": GRUCell}
 #: Keras cell class names accepted as kinds, e.g. from ``RNN.get_config()``.
 _CELL_CLASS_NAMES = {"SimpleRNNCell": "SimpleRNN", "LSTMCell": "LSTM", "GRUCell": "GRU"}
 #: Loop conventions the stacked loop cannot simulate: the JAX masked-output rule would
-#: read the packed state vector (cell 1's h, not the last cell's), and stacks run stateless.
-_UNSIMULATED_LOOP = {"mask": "state", "state_carry": "reset"}
+#: read the packed state vector (cell 1's h, not the last cell's); a lagged recurrence would lag
+#: the whole packed vector (the LSTM c too); skip-first needs run_sequence. (A port that forgets its
+#: state between calls is simulated by its caller, which then passes no ``carried_state``.)
+_UNSIMULATED_LOOP = {"mask": ("state",), "recurrent": ("lagged", "skip-first")}
 #: Loop options read from the RNN layer's config (not from the cells').
 _LOOP_KEYS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask")
 
@@ -106,6 +113,7 @@ class StackedTrace:
         final_states: per cell, the returned state: a list in cell order, or a
             bare array where ``initial_state`` gave a bare array.
         return_sequences, return_state: the RNN layer's flags.
+        carry: per cell, the list of final states a stateful layer carries into its next call.
     """
 
     outputs: np.ndarray
@@ -114,6 +122,7 @@ class StackedTrace:
     final_states: list[CellState]
     return_sequences: bool
     return_state: bool
+    carry: list[list[np.ndarray]] = field(default_factory=list)
 
     def layer_return(self) -> np.ndarray | list[Any]:
         """Exactly what Keras returns: ``out`` or ``[out, [h1, c1], [h2], ...]``."""
@@ -132,6 +141,8 @@ def run_stacked_cells(
     initial_state: Sequence[CellState] | None = None,
     conventions: Conventions = KERAS,
     dtype: np.dtype | type = np.float64,
+    carried_state: Sequence[Sequence[np.ndarray]] | None = None,
+    step_for: StepFactory | None = None,
 ) -> StackedTrace:
     """Run ``keras.layers.RNN([cell_1, ..., cell_K], **rnn_config)`` over ``x``.
 
@@ -149,10 +160,15 @@ def run_stacked_cells(
             order, or a bare array for a single-state cell.
         conventions: applied to every cell's maths (gate order, biases, ...) and
             to the time loop (initial_state, time_direction, mask; not
-            ``mask="state"`` or ``state_carry``, which raise ValueError).
+            ``mask="state"`` or a lagged / skip-first recurrence, which raise ValueError).
         dtype: compute dtype (float64 default).
+        carried_state: per cell, the states left by the previous call of a
+            stateful layer (``trace.carry``).
+        step_for: ``(kind, cell weights, cell config) -> step`` to run another
+            cell implementation for every cell (the loop and the stacking stay
+            these; ``conventions`` then touch the loop only).
     """
-    bad = [f for f, value in _UNSIMULATED_LOOP.items() if getattr(conventions, f) == value]
+    bad = [f for f, values in _UNSIMULATED_LOOP.items() if getattr(conventions, f) in values]
     if bad:
         raise ValueError(f"run_stacked_cells does not simulate loop conventions {bad}")
     if not (len(kinds) == len(weights_per_cell) == len(cell_configs)) or not kinds:
@@ -164,7 +180,7 @@ def run_stacked_cells(
         raise ValueError(f"x must have shape (batch, timesteps, features), got shape {x.shape}")
     batch = x.shape[0]
 
-    cells = []
+    cells, steps = [], []
     in_dim = x.shape[-1]
     for kind, w, cfg in zip(kinds, weights_per_cell, cell_configs):
         kind = _kind(kind)
@@ -172,6 +188,7 @@ def run_stacked_cells(
         if np.shape(w[0])[0] != in_dim:
             raise ValueError(f"{kind} cell kernel has {np.shape(w[0])[0]} input rows, expected {in_dim}")
         cells.append(_CELLS[kind](w, options, conventions, arith))
+        steps.append(cells[-1].step if step_for is None else step_for(kind, list(w), dict(cfg)))
         in_dim = options.units
 
     # The loop treats states elementwise (np.where on the mask), so all cells'
@@ -197,8 +214,8 @@ def run_stacked_cells(
 
     def step(x_t: np.ndarray, states: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
         inputs, new = x_t, []
-        for cell, cell_states in zip(cells, unpack(states[0])):
-            inputs, cell_new = cell.step(inputs, cell_states)  # stacked_rnn_cells.py l.98
+        for cell_step, cell_states in zip(steps, unpack(states[0])):
+            inputs, cell_new = cell_step(inputs, cell_states)  # stacked_rnn_cells.py l.98
             new.append(cell_new)
         if width > out_units:
             inputs = np.concatenate([inputs, np.zeros((inputs.shape[0], width - out_units), dtype)], axis=-1)
@@ -223,9 +240,10 @@ def run_stacked_cells(
     loop = {key: (rnn_config or {})[key] for key in _LOOP_KEYS if key in (rnn_config or {})}
     if len(cells) == 1 and not bare[0]:
         bare[0] = _single_cell_returns_bare(cells[0], mask is not None, bool(loop.get("unroll", False)))
+    packed_carry = None if carried_state is None else [pack([list(s) for s in carried_state])]
     trace = run_sequence_with_step(
         "SimpleRNN", step, x, {**loop, "units": width}, mask=mask, initial_state=packed_init, dtype=arith,
-        conventions=conventions,
+        conventions=conventions, carried_state=packed_carry,
     )
 
     per_step = unpack(trace.states["h"])
@@ -237,6 +255,7 @@ def run_stacked_cells(
         final_states=[f[0] if b else f for f, b in zip(final, bare)],
         return_sequences=bool(loop.get("return_sequences", False)),
         return_state=bool(loop.get("return_state", False)),
+        carry=final,
     )
 
 

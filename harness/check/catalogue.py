@@ -43,6 +43,8 @@ FLAGS = (
     "masking",
     "state-order",
     "merge-mode",
+    "recurrent-term",
+    "time-major",
     "precision",  # not a convention: harness/check/precision.py (undeclared reduced precision)
     "unexplained",
 )
@@ -283,13 +285,68 @@ def masking(spec: CellSpec) -> Iterator[Candidate]:
     )
 
 
+def recurrent_term(spec: CellSpec) -> Iterator[Candidate]:
+    """Symptom: exactly zero at t=0 when h0=0, then O(0.1)-O(1) from t=1 on, not decaying: the
+    previous hidden state is never fed back (h_{t-1} @ R computed with h_{t-1} = 0, the cell state
+    still carried), or fed from the wrong step (h_{t-2}: right at t=0 and t=1 when h0=0, off from
+    t=2). Found in a public NumPy LSTM port that computed h but never wrote it back. GRU
+    (reset_after=True): the recurrent side skipped at the first step when no initial state is
+    given, dropping the recurrent bias there only (mlx's nn.GRU did): error at t=0, decaying."""
+    yield Candidate(
+        "recurrent-term",
+        Conventions(recurrent="dropped"),
+        "your port never feeds the hidden state back: h_{t-1} @ R is computed with h_{t-1} = 0 at every step "
+        "(the input side and the biases are right)",
+        "feed the previous step's h into the recurrent matmul (store the new h where the next step reads it)",
+    )
+    yield Candidate(
+        "recurrent-term",
+        Conventions(recurrent="lagged"),
+        "your port feeds back the hidden state of the wrong step: h_{t-2} where Keras uses h_{t-1} "
+        "(an off-by-one in the history index)",
+        "read h_{t-1}, the state the previous step produced",
+    )
+    if spec.kind == "GRU" and spec.reset_after and spec.use_bias:
+        yield Candidate(
+            "recurrent-term",
+            Conventions(recurrent="skip-first"),
+            "your port skips the recurrent side (h @ R + bias[1]) at the first step when no initial state is given; "
+            "with h0 = 0 the product is 0 but the recurrent bias is not (r * b_rec enters the candidate)",
+            "compute the recurrent side at the first step too (h0 = zeros): hh = act(x@K_h + b_in_h + r*(0@R_h + b_rec_h))",
+        )
+
+
+def time_major(spec: CellSpec) -> Iterator[Candidate]:
+    """Symptom: O(1) from t=0 with batch > 1, nothing at all with batch = 1 (a conditional
+    cause: the answer says ``when batch>1``): the (batch, timesteps, features) input read as
+    (timesteps, batch, features) - ``x.reshape(T, B, F)`` where ``x.transpose(1, 0, 2)``
+    belongs, or time-major indexing ``x[(t*B + b)*F + f]`` of the batch-major buffer - and the
+    output sequence written back the same way (or transposed back correctly)."""
+    yield Candidate(
+        "time-major",
+        Conventions(time_major="both"),
+        "your port reads the (batch, timesteps, features) input as (timesteps, batch, features) (a reshape where "
+        "a transpose belongs, or time-major indexing of the flat buffer) and writes its output sequence back the "
+        "same way; that is right only when batch is 1",
+        "transpose instead of reshaping: x.transpose(1, 0, 2) to go time-major and back (flat index (b*T + t)*F + f)",
+    )
+    yield Candidate(
+        "time-major",
+        Conventions(time_major="input"),
+        "your port reads the (batch, timesteps, features) input (and mask) as (timesteps, batch, features) (a "
+        "reshape where a transpose belongs); that is right only when batch is 1",
+        "transpose instead of reshaping: x.transpose(1, 0, 2) (flat index (b*T + t)*F + f)",
+    )
+
+
 CELL_GENERATORS: tuple[Callable[[CellSpec], Iterator[Candidate]], ...] = (
     gate_order, activation, initial_state, gru_update, gru_reset, bias, kernel_layout, time_direction, masking,
+    recurrent_term, time_major,
 )
 
 
 #: Loop conventions a stack of cells cannot simulate (see reference_cells/stacked.py).
-UNSIMULATED_STACK_LOOP = {"mask": "state", "state_carry": "reset"}
+UNSIMULATED_STACK_LOOP = {"mask": ("state",), "recurrent": ("lagged", "skip-first")}
 
 
 def _proxy(kind: str, config: dict[str, Any], *, units: int, **loop: Any) -> CellSpec:
@@ -316,7 +373,7 @@ def _cell_candidates(spec: CellSpec, *, stack: bool = False, skip_flags: tuple[s
             if candidate.flag in skip_flags:
                 continue
             diff = candidate.conventions.differences()
-            if stack and any(diff.get(k) == v for k, v in UNSIMULATED_STACK_LOOP.items()):
+            if stack and any(diff.get(k) in v for k, v in UNSIMULATED_STACK_LOOP.items()):
                 continue
             yield _wrap(candidate)
 
@@ -426,7 +483,8 @@ def candidates(layer: Any, *, with_mask: bool, with_initial_state: bool) -> list
         inner_config = layer.forward_layer.get_config()
         loop = {**_loop(inner_config), "zero_output_for_mask": bool(inner_config.get("return_sequences", False)),
                 "go_backwards": False}
-        spec = _proxy(inner, inner_config, units=int(inner_config["units"]), **loop)
+        spec = _proxy(inner, inner_config, units=int(inner_config["units"]), **loop,
+                      stateful=bool(inner_config.get("stateful", False)))
         out += _cell_candidates(spec, skip_flags=("time-direction",))
         out += bidirectional_time_direction(inner_config)
         out += state_order(kind, inner, inner_config, has_lstm=inner == "LSTM")
@@ -439,7 +497,8 @@ def candidates(layer: Any, *, with_mask: bool, with_initial_state: bool) -> list
             cell_kind = type(cell).__name__.removesuffix("Cell")
             if cell_kind in BASIC:
                 cell_config = cell.get_config()
-                spec = _proxy(cell_kind, cell_config, units=int(cell_config["units"]), **_loop(config))
+                spec = _proxy(cell_kind, cell_config, units=int(cell_config["units"]), **_loop(config),
+                              stateful=bool(config.get("stateful", False)))
                 out += _cell_candidates(spec, stack=not single)
         out += state_order(kind, "", config, has_lstm=any(type(c).__name__ == "LSTMCell" for c in cells))
     elif kind in CONV:

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from harness.check.conditions import (MAX_TESTED, CauseGroup, Condition, facts, negate_spec, partition, separators,
                                       shared_facts,
                                       try_condition)
-from harness.check.coverage import balance
+from harness.check.coverage import BALANCED_VALUES, DATA_VALUES, balance, balance_data
 from harness.check.diagnosis import Diagnosis, Example, Finding, diagnose, evaluate
 from harness.check.precision import gridded, off_grid_hint, undeclared_precision
 from harness.errors import PortCallError, PortUnsupported, UsageError
@@ -33,7 +33,7 @@ from harness.layers.case import CaseSpec
 from harness.layers.cell import CellSpec
 from harness.layers.composite import COMPOSITE_KINDS, OPTIONS, check_layers, validate_options
 from harness.layers.generate import draw_examples
-from harness.layers.strategies import case_specs, check_chunks, layer_specs
+from harness.layers.strategies import UNROLL_MAX_TIMESTEPS, case_specs, check_chunks, layer_specs
 from harness.layers.tensors import concat_chunks
 from harness.oracle.conventions import LayerConventions
 from harness.oracle.compare import abs_diff, CaseResult, StepRecord, compare, error_result, shared_non_finite, summarize
@@ -42,7 +42,7 @@ from harness.oracle.references import flatten
 from harness.oracle.tolerance import noise_floor
 from harness.ports.guard import HUNG, first_non_finite
 from harness.ports.port import Port, comparable_spec
-from harness.target.behaviours import drop_known_crashes
+from harness.target.behaviours import drop_known_crashes, known_crashes
 from harness.target.runner import KerasRunner
 from harness.target.targets import active
 from reference_cells.layer_config import CELL_KINDS
@@ -52,6 +52,9 @@ KINDS = CELL_KINDS + COMPOSITE_KINDS
 #: Well-conditioned data for diagnosis (see the tolerance rule).
 CHECK_GAINS = (1.0, 0.5)
 CHECK_INPUT_SCALES = (1.0, 3.0)
+#: Shortest drawn sequence (unless --set timesteps; composites draw 4 too): one step cannot show a recurrence, an initial
+#: state's decay, go_backwards or a mask rule, and Hypothesis draws it for a third of the examples.
+CHECK_MIN_TIMESTEPS = 4
 #: Composite layers: weights ~ N(0, scale^2 / fan_in) (a CaseSpec's kernel_scale).
 CHECK_WEIGHT_SCALES = (1.0, 0.5)
 _CELL_FIELDS = {f.name for f in dataclasses.fields(CellSpec)} - {"kind"}
@@ -117,9 +120,7 @@ class CheckOptions:
             scale = fixed.get("weight_scale", 1.0)
             if not isinstance(scale, (int, float)) or isinstance(scale, bool) or scale <= 0:
                 raise ValueError(f"weight_scale must be a positive number, got {scale!r}")
-            if fixed.get("chunks", 1) > 1:
-                raise ValueError(f"chunks: {self.kind} ports are checked on one call per sequence "
-                                 "(stateful composite layers are not drawn)")
+            check_chunks(fixed, fixed, self.max_timesteps)
             return
         layer_fixed = {k: v for k, v in fixed.items() if k in _CELL_FIELDS}
         probe = {"units": 1, "features": 1, **layer_fixed}
@@ -215,16 +216,22 @@ class CheckReport:
                 for (name, value), (n, m) in rows]
 
     def never_drawn(self, fixed: Mapping[str, Any] = {}) -> list[str]:
-        """Values of boolean options that no example exercised by chance (the user did not fix them)."""
+        """Values of options no example exercised (the user did not fix them): booleans, the
+        two-valued options of :data:`~harness.check.coverage.BALANCED_VALUES` and the data facts
+        ``mask``, ``initial_state``, ``batch`` (:data:`~harness.check.coverage.DATA_VALUES`)."""
         values: dict[str, set] = {}
         for row in self.support:
             values.setdefault(row["option"], set()).add(json.dumps(row["value"]))
+        two_valued = {**BALANCED_VALUES, **DATA_VALUES}
         out = []
         for name, seen in values.items():
-            if name in fixed or name in ("mask", "initial_state", "batch", "chunks", "units") or len(seen) != 1:
+            if name in fixed or name in ("chunks", "units") or len(seen) != 1:
                 continue
             value = json.loads(next(iter(seen)))
-            if isinstance(value, bool):
+            if name in two_valued and value in two_valued[name]:
+                other = next(v for v in two_valued[name] if v != value)
+                out.append(f"{name}>1" if other == ">1" else f"{name}={other}")
+            elif isinstance(value, bool):
                 out.append(f"{name}={not value}")
         return out
 
@@ -332,7 +339,19 @@ def draw_cases(port: Port, options: CheckOptions, *, seed: int, count: int, laye
     if not port.accepts_initial_state:
         fixed["initial_state"] = False
     draw = _draw_composite if options.composite else _draw_cell
-    return drop_known_crashes(draw(port, options, fixed, seed=seed, count=count, layers=layers), active().name)
+    target = active().name
+    specs = drop_known_crashes(draw(port, options, fixed, seed=seed, count=count, layers=layers), target)
+    # Keras cannot run some draws (a known crash): draw others in their place, deterministically.
+    for retry in range(1, _TOP_UP_DRAWS + 1):
+        if len(specs) >= count:
+            break
+        more = draw(port, options, fixed, seed=seed + 15_485_863 * retry, count=count, layers=layers)
+        specs += [s for s in more if not known_crashes(s, target) and s not in specs][: count - len(specs)]
+    return specs
+
+
+#: Fresh draws tried in place of examples Keras cannot run (each is another layer configuration).
+_TOP_UP_DRAWS = 3
 
 
 def _draw_cell(port: Port, options: CheckOptions, fixed: dict[str, Any], *, seed: int, count: int,
@@ -343,39 +362,133 @@ def _draw_cell(port: Port, options: CheckOptions, fixed: dict[str, Any], *, seed
     if not port.carries_state:
         case_fixed["chunks"] = 1
     drawn = draw_examples(layer_specs(kinds=[options.kind], max_units=options.max_units, **layer_fixed),
-                          count=min(count, layers), seed=seed)
-    drawn = balance(drawn, layer_fixed)  # every value of every boolean option, by design
-    strategy = case_specs(
-        layers=st.sampled_from(drawn),
-        max_timesteps=options.max_timesteps,
-        max_batch=options.max_batch,
-        recurrent_gains=CHECK_GAINS,
-        input_scales=CHECK_INPUT_SCALES,
-        **case_fixed,
-    )
-    return draw_examples(strategy, count=count, seed=seed)
+                          count=_configurations(port, fixed, count=count, layers=layers), seed=seed)
+    drawn = balance(drawn, layer_fixed)  # every value of every drawn option, by design (coverage.py)
+
+    def cases(layer: st.SearchStrategy) -> st.SearchStrategy[CaseSpec]:
+        return case_specs(
+            layers=layer,
+            min_timesteps=min(CHECK_MIN_TIMESTEPS, options.max_timesteps),
+            max_timesteps=options.max_timesteps,
+            max_batch=options.max_batch,
+            recurrent_gains=CHECK_GAINS,
+            input_scales=CHECK_INPUT_SCALES,
+            **case_fixed,
+        )
+
+    if _shares_builds(port, fixed):
+        return _draw_examples(port, fixed, drawn, cases, count=count, seed=seed)
+    specs = _spread(draw_examples(cases(st.sampled_from(drawn)), count=count, seed=seed), drawn, case_fixed)
+    return balance_data(specs, case_fixed, max_batch=options.max_batch)
+
+
+def _spread(specs: list[CaseSpec], drawn: list, fixed: Mapping[str, Any]) -> list[CaseSpec]:
+    """The examples dealt over the layer configurations ``drawn`` in turn (example ``k`` gets
+    configuration ``k % n``), keeping their data: a balanced option's values are then exercised
+    as balanced (Hypothesis, drawing the configuration per example, favours the first ones).
+    A sequence longer than an unrolled layer takes is shortened; chunks need a stateful layer."""
+    out = []
+    for k, spec in enumerate(specs):
+        layer = drawn[k % len(drawn)]
+        timesteps, chunks = spec.timesteps, spec.chunks
+        if getattr(layer, "unroll", False) and "timesteps" not in fixed:
+            timesteps = min(timesteps, max(1, UNROLL_MAX_TIMESTEPS))
+        if not layer.stateful:
+            chunks = 1
+        try:
+            out.append(dataclasses.replace(spec, layer=layer, timesteps=timesteps, chunks=min(chunks, timesteps)))
+        except ValueError:
+            out.append(spec)
+    return out
 
 
 def _draw_composite(port: Port, options: CheckOptions, fixed: dict[str, Any], *, seed: int,
                     count: int, layers: int = CHECK_LAYERS) -> list[CaseSpec]:
-    drawn = draw_examples(check_layers(options.kind, fixed, options.max_units), count=min(count, layers), seed=seed)
+    drawn = draw_examples(check_layers(options.kind, fixed, options.max_units),
+                          count=_configurations(port, fixed, count=count, layers=layers), seed=seed)
 
     def value(name: str, strategy: st.SearchStrategy) -> st.SearchStrategy:
         return st.just(fixed[name]) if name in fixed else strategy
 
-    strategy = st.builds(
-        lambda layer, batch, timesteps, mask, scale, case_seed, initial_state: CaseSpec(
-            layer=layer, batch=batch, timesteps=timesteps, mask=mask, kernel_scale=scale, seed=case_seed,
-            initial_state=initial_state),
-        st.sampled_from(drawn),
-        value("batch", st.integers(1, options.max_batch)),
-        value("timesteps", st.integers(min(4, options.max_timesteps), options.max_timesteps)),
-        value("mask", st.sampled_from(["mixed", "none"])),
-        value("weight_scale", st.sampled_from(CHECK_WEIGHT_SCALES)),
-        st.integers(0, 2**32 - 1),
-        value("initial_state", st.booleans()),
-    )
-    return draw_examples(strategy, count=count, seed=seed)
+    def cases(layers_: st.SearchStrategy) -> st.SearchStrategy[CaseSpec]:
+        @st.composite
+        def case(draw: st.DrawFn) -> CaseSpec:
+            layer = draw(layers_)
+            batch = draw(value("batch", st.integers(1, options.max_batch)))
+            timesteps = draw(value("timesteps", st.integers(min(4, options.max_timesteps), options.max_timesteps)))
+            mask = draw(value("mask", st.sampled_from(["mixed", "none"])))
+            scale = draw(value("weight_scale", st.sampled_from(CHECK_WEIGHT_SCALES)))
+            case_seed = draw(st.integers(0, 2**32 - 1))
+            initial_state = draw(value("initial_state", st.booleans()))
+            chunks = fixed.get("chunks", 1) if layer.stateful and port.carries_state else 1
+            return CaseSpec(layer=layer, batch=batch, timesteps=timesteps, mask=mask, kernel_scale=scale,
+                            seed=case_seed, initial_state=initial_state, chunks=min(chunks, timesteps))
+
+        return case()
+
+    if _shares_builds(port, fixed):
+        return _draw_examples(port, fixed, drawn, cases, count=count, seed=seed)
+    specs = _spread(draw_examples(cases(st.sampled_from(drawn)), count=count, seed=seed), drawn, fixed)
+    if port.carries_state and "chunks" not in fixed:
+        # A stateful layer (as dealt by _spread) is fed in 1..4 consecutive calls, from the example's seed.
+        specs = [dataclasses.replace(s, chunks=1 + s.seed % min(4, s.timesteps)) if s.layer.stateful else s
+                 for s in specs]
+    return balance_data(specs, fixed, max_batch=options.max_batch)
+
+
+def _shares_builds(port: Port, fixed: Mapping[str, Any]) -> bool:
+    """Does this check draw several examples per layer build (see :attr:`Port.draws_per_build`)?"""
+    return port.draws_per_build > 1 and "seed" not in fixed and "weights_seed" not in fixed
+
+
+def _configurations(port: Port, fixed: Mapping[str, Any], *, count: int, layers: int) -> int:
+    """How many layer configurations to draw: at most ``layers``, or, for a port that draws several
+    examples per build (an export: one conversion per build), one per build: ``count / draws_per_build``
+    of them, at least ``layers``, since a build costs a conversion whatever its configuration."""
+    if not _shares_builds(port, fixed):
+        return min(count, layers)
+    return min(count, max(layers, -(-count // port.draws_per_build)))
+
+
+def _draw_examples(port: Port, fixed: Mapping[str, Any], drawn: list, cases: Any, *, count: int,
+                   seed: int) -> list[CaseSpec]:
+    """``count`` examples over the layer configurations ``drawn``; ``cases(layer strategy)`` draws one.
+
+    A hand-written port: each example draws its configuration, shapes, weights and data.
+    A port that draws several examples per build (an export): one build per configuration, its
+    examples in a row. The build's first example is drawn as for a hand-written port (its shapes,
+    mask and initial-state presence, weight scales, seed); the others keep all of that and its
+    weights (``weights_seed`` = its seed) and draw their own data seed (inputs, mask rows,
+    initial state values) and, for cells, input scale. So a 10-example LSTM check exports 4
+    times instead of 10."""
+    if not _shares_builds(port, fixed):
+        return draw_examples(cases(st.sampled_from(drawn)), count=count, seed=seed)
+    # Each configuration's last example in an ordinary draw of 8 per configuration (not its first:
+    # Hypothesis starts from the minimal example, batch 1, one step, seed 0); a configuration the
+    # draw missed gets its own draw.
+    heads: dict[int, CaseSpec] = {}
+    for spec in draw_examples(cases(st.sampled_from(drawn)), count=max(count, 8 * len(drawn)), seed=seed):
+        heads[next(i for i, layer in enumerate(drawn) if layer == spec.layer)] = spec
+    for i, layer in enumerate(drawn):
+        if i not in heads:
+            heads[i] = draw_examples(cases(st.just(layer)), count=8, seed=seed + 1 + i)[-1]
+    out: list[CaseSpec] = []
+    for i in range(len(drawn)):
+        head = heads[i]
+        size = count // len(drawn) + (i < count % len(drawn))
+        rng = np.random.default_rng([seed % 2**32, i, head.seed])
+        seeds: set[int] = {head.seed}
+        out.append(head)
+        while len(seeds) < size:
+            data_seed = int(rng.integers(0, 2**32 - 1))
+            if data_seed in seeds:
+                continue
+            seeds.add(data_seed)
+            scale = head.input_scale
+            if isinstance(head.layer, CellSpec) and "input_scale" not in fixed:
+                scale = float(rng.choice(CHECK_INPUT_SCALES))
+            out.append(dataclasses.replace(head, seed=data_seed, input_scale=scale, weights_seed=head.seed))
+    return out
 
 
 def run_example(port: Port, spec: CaseSpec, runner: KerasRunner, *,
@@ -447,7 +560,9 @@ def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None =
 
     report = CheckReport(port=port.name, verdict="match", outcomes=outcomes, not_exercised=_not_exercised(port, specs),
                          precision=options.precision)
-    missed = report.never_drawn(options.fixed) if not options.replay else []
+    constrained = {**port.pins, **options.fixed, **({} if port.accepts_mask else {"mask": "none"}),
+                   **({} if port.accepts_initial_state else {"initial_state": False})}
+    missed = report.never_drawn(constrained) if not options.replay else []
     if missed:
         report.not_exercised.append(f"{', '.join(missed)} (not drawn in {len(outcomes)} examples; "
                                     "fix it with --set to check it, or draw more with --examples)")

@@ -19,12 +19,13 @@ It decides nothing about the wording; :mod:`harness.check.output` renders it.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from harness.check.diagnosis import (Diagnosis, Example, Hypothesis, confirm, diagnose, evaluate, passes_screen,
-                                     screen_limit, single_hypotheses)
+from harness.check.diagnosis import (Diagnosis, Example, Finding, Hypothesis, confirm, diagnose, evaluate,
+                                     passes_screen, screen_limit, single_hypotheses)
 from harness.layers.case import CaseSpec
 from harness.layers.cell import CellSpec
 from harness.layers.composite import OPTIONS
@@ -39,6 +40,11 @@ CELL_FACTS = ("zero_output_for_mask", "return_sequences", "return_state", "go_ba
               "recurrent_dropout")
 #: Data facts, after the options (a condition prefers options: they are what a user pins).
 DATA_FACTS = ("units", "mask", "initial_state", "batch", "chunks")
+#: Options of a composite layer's cells that are facts of an example (the check draws one value for all).
+_COMPOSITE_CELL_FACTS = ("activation", "recurrent_activation", "use_bias", "reset_after")
+#: Fresh examples with a condition held that must be informative (the cause could show on them)
+#: before the held test counts; up to two more draws are made to reach it.
+MIN_INFORMATIVE = 3
 #: What a ">1" fact is drawn as when a condition holds it.
 _MORE_THAN_ONE = {"units": 3, "batch": 2, "chunks": 2}
 
@@ -60,8 +66,13 @@ def facts(spec: CaseSpec) -> dict[str, Any]:
     else:
         settable = set(OPTIONS.get(layer.kind, ()))
         for key, value in sorted({**layer.config, **dict(layer.loop)}.items()):
-            if key in settable and isinstance(value, (bool, str)):
+            if key in settable and (isinstance(value, (bool, str)) or (key == "merge_mode" and value is None)):
                 out[key] = value
+        # The cells' options (one value for all the cells, as the check draws and --set pins them).
+        for name in _COMPOSITE_CELL_FACTS:
+            values = {kwargs[name] for _, kwargs in layer.cells if name in kwargs}
+            if name in settable and len(values) == 1:
+                out.setdefault(name, values.pop())
     units = getattr(layer, "units", None)
     if units is not None:
         out["units"] = 1 if units == 1 else ">1"  # one unit hides kernel-layout and reset placement
@@ -225,9 +236,26 @@ def partition(examples: Sequence[Example], diverging: Sequence[int], *, with_mas
         groups.append(CauseGroup(rest, remaining))
     for group in groups:
         group.diagnosis.searched = 0
+        _reword(group, examples, with_mask=with_mask, with_initial_state=with_initial_state)
     if groups:
         groups[0].diagnosis.searched = searched
     return groups
+
+
+def _reword(group: CauseGroup, examples: Sequence[Example], *, with_mask: bool, with_initial_state: bool) -> None:
+    """Word a group's causes from one of its own examples. A candidate is generated once per
+    check, from the first example it applies to; its words ("the layer uses sigmoid") describe
+    that configuration, which may be one the cause does not hold on."""
+    if not group.members or not group.diagnosis.explained:
+        return
+    own = {c.key: c for c in examples[group.members[0]].candidates(with_mask=with_mask,
+                                                                   with_initial_state=with_initial_state)}
+
+    def reworded(finding: Finding) -> Finding:
+        parts = tuple(own.get(part.key, part) for part in finding.hypothesis.parts)
+        return dataclasses.replace(finding, hypothesis=dataclasses.replace(finding.hypothesis, parts=parts))
+
+    group.diagnosis.explained = [reworded(f) for f in group.diagnosis.explained]
 
 
 def try_condition(
@@ -245,7 +273,9 @@ def try_condition(
 
     Held: every fresh example must agree with the group's cause (``explains``: it diverges
     as the cause predicts, or matches where the cause cannot show, e.g. no step is masked),
-    and at least one must diverge (a second draw is made if none did). Negated (each fact in
+    and at least one must diverge; while fewer than :data:`MIN_INFORMATIVE` could show the
+    cause at all, more are drawn (twice at most). If none could (a sparse cause), the held test
+    is inconclusive, not failed: the group's own examples are the evidence and the negations decide. Negated (each fact in
     turn, the others held): every fresh example must match, or diverge for another group's
     cause (``explained_elsewhere``); if some diverge with this cause instead, the fact is not
     needed and is dropped from the condition (so a conjunction the sample suggested by chance
@@ -255,13 +285,21 @@ def try_condition(
     masking cause) is implied, not part of the condition."""
     condition = Condition(when=dict(when))
     held = draw(fixed_values(when), 0)
-    if held and not any(d for d, _ in held):
-        held += draw(fixed_values(when), 100)
+    # A fresh example on which the cause cannot show (one timestep, nothing masked ...) neither
+    # supports nor refutes the condition: draw again until enough are informative, or a fact the
+    # sample shared by chance (stateful=True where the cause needs a mask) goes untested.
+    for offset in (100, 200):
+        if not held or _informative(held, explains) >= MIN_INFORMATIVE:
+            break
+        held += draw(fixed_values(when), offset)
     diverged = sum(1 for d, _ in held if d)
     good = sum(1 for d, ex in held if d and ex is not None and explains(ex))
     agree = sum(1 for _, ex in held if ex is not None and explains(ex))
     condition.held = (good, len(held))
-    if not held or agree != len(held) or good == 0:
+    # No fresh example could show the cause at all (a sparse fault: a masked step at the end, ...):
+    # inconclusive, not a refutation; the group's own examples are the evidence, the negations decide.
+    inconclusive = bool(held) and agree == len(held) and _informative(held, explains) == 0
+    if not held or agree != len(held) or (good == 0 and not inconclusive):
         condition.isolated = False
         condition.note = (f"with {describe(when)} held, {diverged} of {len(held)} fresh examples diverged, "
                           f"{good} with this cause, {len(held) - agree} against it")
@@ -305,6 +343,11 @@ def try_condition(
         condition.isolated = False
         condition.note = f"the cause shows with each fact of {describe(when)} negated: none of them is the condition"
     return condition
+
+
+def _informative(results: Sequence[tuple[bool, Example | None]], explains: Callable[[Example], bool]) -> int:
+    """Fresh examples that can tell a condition apart: diverged, or matched where the cause would show."""
+    return sum(1 for d, ex in results if d or (ex is not None and not explains(ex)))
 
 
 def negate_spec(spec: CaseSpec, name: str, other: Any) -> CaseSpec | None:

@@ -35,7 +35,7 @@ from harness.oracle.references import flatten
 from harness.oracle.tolerance import noise_floor
 from reference_cells.precision import FLOAT32, Precision, parse_precision
 from harness.ports.port import Port
-from harness.target.backends import to_numpy
+from harness.target.backends import reset_states, to_numpy
 from harness.target.keras_env import import_keras
 
 RECURRENT_KINDS = ("SimpleRNN", "LSTM", "GRU")
@@ -147,7 +147,7 @@ def _is_stateful(model) -> bool:
 def _reset(model) -> None:
     for layer in model.layers:
         if getattr(layer, "stateful", False):
-            layer.reset_states()
+            reset_states(layer)
 
 
 def _example_inputs(model, inputs: np.ndarray | None, *, seed: int, timesteps: int) -> np.ndarray:

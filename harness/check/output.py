@@ -81,7 +81,11 @@ def _artifacts(report: CheckReport) -> str:
         label = outcome.details.get("artifact")
         if label:
             seen[label] = seen.get(label, 0) + 1
-    return ", ".join(f"{label} ({n} example{'s' if n != 1 else ''})" for label, n in seen.items())
+    text = ", ".join(f"{label} ({n} example{'s' if n != 1 else ''})" for label, n in seen.items())
+    converted = [o.details["converted"] for o in report.outcomes if "converted" in o.details]
+    if converted:  # several examples run through one conversion (same configuration, weights, shapes)
+        text += f"; {sum(converted)} conversion{'s' if sum(converted) != 1 else ''} for {len(converted)} examples"
+    return text
 
 
 def _pin(when: dict[str, Any], report: CheckReport) -> str:

@@ -95,6 +95,11 @@ def strip_locations(text: str) -> str:
         i = k + 1
 
 
+def with_exception(text: str, exc: BaseException) -> str:
+    """A captured log with the exception that ended it appended (for ``exc.log``)."""
+    return "\n".join(p for p in (text, f"{type(exc).__name__}: {exc}") if p)
+
+
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

@@ -18,9 +18,7 @@ Keras's order.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import time
 from collections import Counter
 from typing import Any
@@ -29,7 +27,8 @@ import numpy as np
 
 from harness.exports.artifact import Artifact, package_versions
 from harness.exports.errors import ExportError, ExportUnsupported, capture, one_line
-from harness.exports.wrap import Signature, build_model, tensor_specs, zero_inputs
+from harness.exports.errors import with_exception as _with
+from harness.exports.wrap import Signature, keras_export, zero_inputs
 
 FUSED_OPS = ("UNIDIRECTIONAL_SEQUENCE_LSTM", "BIDIRECTIONAL_SEQUENCE_LSTM", "UNIDIRECTIONAL_SEQUENCE_RNN",
              "BIDIRECTIONAL_SEQUENCE_RNN")
@@ -43,21 +42,8 @@ def available() -> str | None:
 
 
 def export(layer: Any, sig: Signature) -> Artifact:
-    missing = available()
-    if missing:
-        raise ExportUnsupported(f"litert exporter unavailable: {missing}", exporter="litert")
-    start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="rnn-parity-litert-") as tmp, capture() as log:
-        path = os.path.join(tmp, "layer.tflite")
-        failure: Exception | None = None
-        try:
-            model = build_model(layer, sig)
-            model.export(path, format="litert", input_signature=[tensor_specs(sig)], verbose=False)
-            with open(path, "rb") as f:
-                blob = f.read()
-        except Exception as exc:  # noqa: BLE001 - classified below
-            failure, blob = exc, b""
-    text = log.text
+    converted = keras_export(layer, sig, exporter="litert", available=available, filename="layer.tflite")
+    text, failure, blob, start = converted.log, converted.failure, converted.blob, converted.started
     if failure is not None:
         cls = ExportUnsupported if type(failure).__name__ == "ConverterError" else ExportError
         raise cls(f"TFLite converter: {one_line(failure)}", log=_with(text, failure), exporter="litert")
@@ -113,10 +99,6 @@ def _output_order(names: list[str]) -> list[str]:
         raise ExportError(f"LiteRT outputs {sorted(names)} are not output_0..output_{len(names) - 1}",
                           exporter="litert")
     return [numbered[i] for i in range(len(names))]
-
-
-def _with(text: str, exc: BaseException) -> str:
-    return "\n".join(p for p in (text, f"{type(exc).__name__}: {exc}") if p)
 
 
 def contents(blob: bytes) -> dict[str, Any]:

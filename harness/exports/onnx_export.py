@@ -14,9 +14,7 @@ load. That log line becomes :class:`ExportUnsupported`.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import time
 from collections import Counter
 from typing import Any
@@ -25,7 +23,8 @@ import numpy as np
 
 from harness.exports.artifact import Artifact, package_versions
 from harness.exports.errors import ExportError, ExportUnsupported, capture, one_line
-from harness.exports.wrap import Signature, build_model, tensor_specs, zero_inputs
+from harness.exports.errors import with_exception as _with
+from harness.exports.wrap import Signature, keras_export, zero_inputs
 
 FUSED_OPS = ("LSTM", "GRU", "RNN")
 LOOP_OPS = ("Loop", "Scan")
@@ -41,21 +40,8 @@ def available() -> str | None:
 
 
 def export(layer: Any, sig: Signature) -> Artifact:
-    missing = available()
-    if missing:
-        raise ExportUnsupported(f"onnx exporter unavailable: {missing}", exporter="onnx")
-    start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="rnn-parity-onnx-") as tmp, capture() as log:
-        path = os.path.join(tmp, "layer.onnx")
-        failure: Exception | None = None
-        try:
-            model = build_model(layer, sig)
-            model.export(path, format="onnx", input_signature=[tensor_specs(sig)], verbose=False)
-            with open(path, "rb") as f:
-                blob = f.read()
-        except Exception as exc:  # noqa: BLE001 - classified below, once the log is complete
-            failure, blob = exc, b""
-    text = log.text
+    converted = keras_export(layer, sig, exporter="onnx", available=available, filename="layer.onnx")
+    text, failure, blob, start = converted.log, converted.failure, converted.blob, converted.started
     unsupported = _UNSUPPORTED[0].search(text) or _UNSUPPORTED[1].search(text)
     if unsupported:
         raise ExportUnsupported(f"tf2onnx: {unsupported.group(0)}", log=text, exporter="onnx")
@@ -98,10 +84,6 @@ def export(layer: Any, sig: Signature) -> Artifact:
                                                  "protobuf", "numpy"),
                               "opset": str(_opset(proto))},
                     seconds=time.perf_counter() - start, size_bytes=len(blob), _runner=runner)
-
-
-def _with(text: str, exc: BaseException) -> str:
-    return "\n".join(p for p in (text, f"{type(exc).__name__}: {exc}") if p)
 
 
 def _opset(proto: Any) -> int | None:

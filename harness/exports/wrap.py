@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
+import time
 import warnings
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from harness.exports.errors import ExportUnsupported
+from harness.exports.errors import ExportUnsupported, capture
 
 
 @dataclass(frozen=True)
@@ -169,3 +172,38 @@ def layer_key(layer: Any) -> tuple[str, str]:
         digest.update(f"{w.dtype}{w.shape}".encode())
         digest.update(w.tobytes())
     return text, digest.hexdigest()
+
+
+@dataclass
+class Converted:
+    """What :func:`keras_export` produced: the serialized artifact (empty on failure), everything
+    printed while converting, the converter's exception (None on success), when the export started."""
+
+    blob: bytes
+    log: str
+    failure: Exception | None
+    started: float
+
+
+def keras_export(layer: Any, sig: Signature, *, exporter: str, available: Callable[[], str | None],
+                 filename: str) -> Converted:
+    """The start every exporter shares: refuse if its extra is missing, then wrap ``layer`` in its
+    static-shape model (:func:`build_model`) and run Keras's ``model.export(format=exporter)`` in a
+    temporary directory (always removed), capturing every output. The converter's exception is
+    returned, not raised: the exporter classifies it once the log is complete."""
+    missing = available()
+    if missing:
+        raise ExportUnsupported(f"{exporter} exporter unavailable: {missing}", exporter=exporter)
+    started = time.perf_counter()
+    failure: Exception | None = None
+    blob = b""
+    with tempfile.TemporaryDirectory(prefix=f"rnn-parity-{exporter}-") as tmp, capture() as log:
+        path = os.path.join(tmp, filename)
+        try:
+            model = build_model(layer, sig)
+            model.export(path, format=exporter, input_signature=[tensor_specs(sig)], verbose=False)
+            with open(path, "rb") as f:
+                blob = f.read()
+        except Exception as exc:  # noqa: BLE001 - classified by the exporter, once the log is complete
+            failure = exc
+    return Converted(blob=blob, log=log.text, failure=failure, started=started)

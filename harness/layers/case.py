@@ -63,6 +63,10 @@ class CaseSpec:
         chunks: for stateful layers, the sequence is fed as this many
             consecutive calls.
         seed: seeds the NumPy generator for every array.
+        weights_seed: None (the default: ``seed`` draws every array), or the seed of the
+            weights alone: they are then the weights of the same case with ``seed=weights_seed``,
+            and ``seed`` draws only the inputs, mask rows and initial state. Examples that share
+            weights and shapes share one export (``check --export`` converts once per group).
     """
 
     layer: LayerSpec
@@ -76,6 +80,7 @@ class CaseSpec:
     input_scale: float = 1.0
     chunks: int = 1
     seed: int = 0
+    weights_seed: int | None = None
 
     def __post_init__(self) -> None:
         if self.batch < 1:
@@ -88,6 +93,9 @@ class CaseSpec:
             raise ValueError(f"chunks must be in [1, timesteps={self.timesteps}], got {self.chunks}")
         if self.chunks > 1 and not self.layer.stateful:
             raise ValueError("chunks > 1 needs a stateful layer (layer.stateful=True)")
+        if self.weights_seed is not None and (isinstance(self.weights_seed, bool) or not isinstance(self.weights_seed, int)
+                                              or self.weights_seed < 0):
+            raise ValueError(f"weights_seed must be a non-negative integer or None, got {self.weights_seed!r}")
         if isinstance(self.layer, CompositeSpec) and self.recurrent_gain != 1.0:
             raise ValueError("recurrent_gain: composite layers draw every weight array alike; use kernel_scale")
 
@@ -109,12 +117,16 @@ class CaseSpec:
             extras.append(f"g{self.recurrent_gain:g}")
         defaults = {"kernel_scale": ("ks", 1.0), "bias_scale": ("bs", 0.5), "input_scale": ("in", 1.0)}
         extras += [f"{tag}{getattr(self, name):g}" for name, (tag, default) in defaults.items() if getattr(self, name) != default]
+        if self.weights_seed is not None:
+            extras.append(f"w{self.weights_seed}")
         extras.append(f"s{self.seed}")
         return f"{self.layer.short_id()}-{'-'.join(extras)}"
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["layer"] = self.layer.to_dict()
+        if self.weights_seed is None:  # tokens and records of cases without it stay as they were
+            del data["weights_seed"]
         return data
 
     @classmethod
@@ -159,18 +171,21 @@ class CaseSpec:
         A composite layer's weights follow its Keras variables: ``variables`` are
         the built layer's ``(shape, path)`` pairs (:meth:`KerasRunner.variables`)."""
         rng = np.random.default_rng(self.seed)
+        # The weights come first from the case's generator, so a separate weights seed gives
+        # exactly the weights of the case with seed=weights_seed.
+        weights_rng = rng if self.weights_seed is None else np.random.default_rng(self.weights_seed)
         layer = self.layer
         if isinstance(layer, CompositeSpec):
             if variables is None:
                 raise ValueError(f"{layer.kind} cases need the layer's variables to draw weights")
-            weights = composite_weights(variables, rng, kernel_scale=self.kernel_scale, bias_scale=self.bias_scale)
+            weights = composite_weights(variables, weights_rng, kernel_scale=self.kernel_scale, bias_scale=self.bias_scale)
             x = rng.standard_normal((self.batch, self.timesteps, *layer.input_shape))
             x = (x if self.input_scale == 1.0 else x * self.input_scale).astype(np.float32)
             state_shapes = layer.state_shapes(self.batch)
         else:
             weights = make_weights(
                 layer,
-                rng,
+                weights_rng,
                 recurrent_gain=self.recurrent_gain,
                 kernel_scale=self.kernel_scale,
                 bias_scale=self.bias_scale,

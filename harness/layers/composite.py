@@ -252,9 +252,10 @@ _CHECK_GATES = ("sigmoid", "hard_sigmoid")
 #: Options ``--set`` may fix per composite kind (besides the data options of a case).
 _COMMON = ("return_sequences", "return_state", "activation", "recurrent_activation", "use_bias", "units", "features")
 OPTIONS = {
-    "Bidirectional": (*_COMMON, "inner", "merge_mode", "reset_after"),
-    "StackedRNN": (*_COMMON, "cells", "go_backwards", "reset_after"),
-    **{kind: (*_COMMON, "filters", "kernel_size", "padding", "strides", "side", "go_backwards") for kind in CONV_RANKS},
+    "Bidirectional": (*_COMMON, "inner", "merge_mode", "reset_after", "stateful"),
+    "StackedRNN": (*_COMMON, "cells", "go_backwards", "reset_after", "stateful"),
+    **{kind: (*_COMMON, "filters", "kernel_size", "padding", "strides", "side", "go_backwards", "stateful")
+       for kind in CONV_RANKS},
 }
 
 
@@ -303,6 +304,11 @@ def check_layers(draw: st.DrawFn, kind: str, fixed: Mapping[str, Any], max_units
         low = max(3, kernel)
         side = pick("side", st.integers(low, max(low, 5 if rank < 3 else 4)))
         shape = (*(side,) * rank, pick("features", st.integers(1, 3)))
+    # Drawn last, so the draws above stay those of a check without stateful layers. A stateful
+    # layer is fed in consecutive calls (chunks) and must carry its states from call to call.
+    loop_key = {"Bidirectional": "inner_kwargs", "StackedRNN": "rnn_kwargs"}.get(kind, "kwargs")
+    if pick("stateful", st.sampled_from([False, False, True])):
+        recipe[loop_key]["stateful"] = True
     return CompositeSpec(kind=kind, recipe=json.dumps(recipe, sort_keys=True), input_shape=shape)
 
 
@@ -320,7 +326,7 @@ def validate_options(kind: str, fixed: Mapping[str, Any]) -> None:
         value = fixed.get(name, 1)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    for name in ("return_sequences", "return_state", "use_bias", "reset_after", "go_backwards"):
+    for name in ("return_sequences", "return_state", "use_bias", "reset_after", "go_backwards", "stateful"):
         if not isinstance(fixed.get(name, False), bool):
             raise ValueError(f"{name} must be true or false, got {fixed[name]!r}")
     if fixed.get("padding", "valid") not in ("valid", "same"):

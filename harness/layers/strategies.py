@@ -199,6 +199,7 @@ def case_specs(
             input_scale=d(_value(case_fixed, "input_scale", st.sampled_from(input_scales))),
             chunks=chunks,
             seed=d(_value(case_fixed, "seed", st.integers(0, 2**32 - 1))),
+            weights_seed=case_fixed.get("weights_seed"),
         )
 
     return draw()
@@ -265,11 +266,14 @@ def composite_cases(draw: st.DrawFn, *, kinds: Iterable[str] = COMPOSITE_KINDS, 
     """Draw a Bidirectional / stacked-cells / ConvLSTM case for the sweep (random per-array weights,
     non-zero biases; ``kernel_scale`` scales every kernel)."""
     layer = draw(composite_layers(kinds=tuple(kinds)))
-    return CaseSpec(
-        layer=layer,
-        batch=draw(st.integers(1, 3)),
-        timesteps=draw(st.integers(1, max_timesteps)),
-        mask=draw(st.sampled_from(["mixed", "none"])),
-        kernel_scale=draw(st.sampled_from([1.0, 0.5, 2.0])),
-        seed=draw(st.integers(0, 2**32 - 1)),
-    )
+    batch = draw(st.integers(1, 3))
+    timesteps = draw(st.integers(1, max_timesteps))
+    mask = draw(st.sampled_from(["mixed", "none"]))
+    kernel_scale = draw(st.sampled_from([1.0, 0.5, 2.0]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    chunks = 1
+    if draw(st.sampled_from([False, False, False, True])):  # a stateful layer, fed in consecutive calls
+        layer = layer.with_loop(stateful=True)
+        chunks = draw(st.integers(1, min(3, timesteps)))
+    return CaseSpec(layer=layer, batch=batch, timesteps=timesteps, mask=mask, kernel_scale=kernel_scale, seed=seed,
+                    chunks=chunks)

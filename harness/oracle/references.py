@@ -25,9 +25,10 @@ import numpy as np
 from harness.layers.tensors import STATE_NAMES as _STATE_NAMES
 from harness.layers.tensors import NamedTensor
 from harness.oracle.conventions import KERAS_LAYER, LayerConventions
-from reference_cells import SequenceTrace, StatefulSequence, run_sequence
+from reference_cells import SequenceTrace, run_sequence
 from reference_cells.bidirectional import run_bidirectional
-from reference_cells.conv_lstm import StatefulConvLSTM, run_conv_lstm
+from reference_cells.conv_lstm import run_conv_lstm, run_conv_lstm_with_step
+from reference_cells.sequence import StepFactory, run_sequence_with_step
 from reference_cells.stacked import run_stacked_cells, split_stacked_weights
 
 BASIC = ("SimpleRNN", "LSTM", "GRU")
@@ -44,12 +45,16 @@ class LayerReference:
     """How to compute a layer's return with the reference, and how to name it.
 
     ``start(weights, dtype)`` opens a session: successive calls of a stateful
-    layer continue from the previous call's final states (Keras's carry)."""
+    layer continue from the previous call's final states (Keras's carry).
+    ``with_step(step_for)`` opens the same sessions with someone else's cell
+    maths in the reference's loop (a step port: every cell of the layer - each
+    Bidirectional half, each stacked cell - is ``step_for(kind, weights, config)``)."""
 
     kind: str
     start: Callable[[Sequence[np.ndarray], np.dtype], Session]
     names: tuple[str, ...]  # one per flattened returned array
     n_sequences: int  # how many leading returned arrays are per-timestep outputs
+    with_step: Starter | None = None
 
     def run(self, weights: Sequence[np.ndarray], x: np.ndarray, mask: np.ndarray | None, dtype: Any,
             initial_state: Sequence[np.ndarray] | None = None) -> list[np.ndarray]:
@@ -144,16 +149,37 @@ def reference_for(layer: Any, *, renames: Mapping[str, str] | None = None,
     return dataclasses.replace(ref, start=swapped)
 
 
-def _stateless(run: Callable[..., Any]) -> Callable[[Sequence[np.ndarray], np.dtype], Session]:
-    """A session for a layer whose reference does not carry state between calls."""
+#: Opens sessions of one layer, optionally with someone else's cell maths (a step port's) in the loop.
+Starter = Callable[["StepFactory | None"], Callable[[Sequence[np.ndarray], np.dtype], Session]]
 
-    def start(weights, dtype):
-        def call(x, mask, initial_state):
-            return flatten(run(weights, x, mask, initial_state, dtype)), None
 
-        return call
+def _sessions(run: Callable[..., Any], *, stateful: bool, traced: Mapping[str, Any] | None = None) -> Starter:
+    """Sessions of a layer whose reference ``run(weights, x, mask, initial_state, carried, dtype, step_for)``
+    returns a trace with ``layer_return()`` and ``carry``: a stateful layer continues each call from the
+    previous call's carry (Keras's). ``traced`` (a cell layer's config) returns the per-step trace too."""
 
-    return start
+    def starter(step_for):
+        def start(weights, dtype):
+            carried = None
+
+            def call(x, mask, initial_state):
+                nonlocal carried
+                trace = run(weights, x, mask, initial_state, carried, dtype, step_for)
+                if stateful:
+                    carried = trace.carry
+                if traced is not None:
+                    return cell_call(trace, traced)
+                return flatten(trace.layer_return()), None
+
+            return call
+
+        return start
+
+    return starter
+
+
+def _reference(kind: str, starter: Starter, names: tuple[str, ...], n_sequences: int) -> LayerReference:
+    return LayerReference(kind, starter(None), names, n_sequences, with_step=starter)
 
 
 def cell_call(trace: SequenceTrace, config: Mapping[str, Any]) -> tuple[list, dict]:
@@ -165,16 +191,16 @@ def cell_call(trace: SequenceTrace, config: Mapping[str, Any]) -> tuple[list, di
     return flatten(trace.layer_return()), {"output": outputs, **trace.states}
 
 
-def _cell_sessions(kind: str, config: Mapping[str, Any], conventions) -> Callable:
-    def start(weights, dtype):
-        layer = StatefulSequence(kind, weights, config, conventions=conventions, dtype=dtype)
+def _sequence(kind: str, config: Mapping[str, Any], conventions) -> Callable[..., SequenceTrace]:
+    """``run`` for :func:`_sessions` of a SimpleRNN/LSTM/GRU layer (a step port's cell when given)."""
 
-        def call(x, mask, initial_state):
-            return cell_call(layer(x, mask=mask, initial_state=initial_state), config)
+    def run(w, x, m, init, carried, d, step_for):
+        common = dict(mask=m, initial_state=init, carried_state=carried, conventions=conventions, dtype=d)
+        if step_for is None:
+            return run_sequence(kind, x, w, config, **common)
+        return run_sequence_with_step(kind, step_for(kind, w, config), x, config, **common)
 
-        return call
-
-    return start
+    return run
 
 
 def _reference_for(layer: Any, conventions: LayerConventions) -> LayerReference | None:
@@ -185,7 +211,9 @@ def _reference_for(layer: Any, conventions: LayerConventions) -> LayerReference 
     with_state = bool(config.get("return_state", False))
     if kind in BASIC:
         names = ("output", *(_STATE_NAMES[kind] if with_state else ()))
-        return LayerReference(kind, _cell_sessions(kind, config, cell), names, int(seq))
+        carries = cell.state_carry == "keras"  # "reset": a port that forgets its state between calls
+        return _reference(kind, _sessions(_sequence(kind, config, cell), stateful=carries, traced=config), names,
+                          int(seq))
     if kind == "Bidirectional":
         inner = type(layer.forward_layer).__name__
         if inner not in BASIC or type(layer.backward_layer).__name__ != inner:
@@ -197,17 +225,17 @@ def _reference_for(layer: Any, conventions: LayerConventions) -> LayerReference 
         with_state = bool(inner_config.get("return_state", False))
         outputs = ("output_fwd", "output_bwd") if merge_mode is None else ("output",)
         states = tuple(f"{s}_{d}" for d in ("fwd", "bwd") for s in _STATE_NAMES[inner]) if with_state else ()
-        if inner_config.get("stateful"):
-            return None  # the reference does not carry a Bidirectional's state between calls
 
-        def run_bi(w, x, m, init, d):
+        def run_bi(w, x, m, init, carried, d, step_for):
             return run_bidirectional(inner, x, w, inner_config, merge_mode=merge_mode, mask=m, initial_state=init,
                                      backward_config=backward_config, conventions=cell,
                                      state_order=conventions.state_order, backward_last=conventions.backward_last,
-                                     initial_state_split=conventions.initial_state_split, dtype=d).layer_return()
+                                     initial_state_split=conventions.initial_state_split, dtype=d,
+                                     carried_state=carried, step_for=step_for)
 
-        return LayerReference(f"Bidirectional({inner})", _stateless(run_bi), outputs + states,
-                              len(outputs) if seq else 0)
+        stateful = bool(inner_config.get("stateful")) and cell.state_carry == "keras"
+        return _reference(f"Bidirectional({inner})", _sessions(run_bi, stateful=stateful), outputs + states,
+                          len(outputs) if seq else 0)
     if kind == "RNN" and not hasattr(layer.cell, "cells"):
         # RNN(single cell) is the plain layer: the cell's config plus the RNN's loop options.
         cell_kind = type(layer.cell).__name__.removesuffix("Cell")
@@ -215,45 +243,41 @@ def _reference_for(layer: Any, conventions: LayerConventions) -> LayerReference 
             return None
         merged = {**layer.cell.get_config(), **{k: config[k] for k in config if k in _LOOP_KEYS}}
         names = ("output", *(_STATE_NAMES[cell_kind] if with_state else ()))
-
-        def run_one(w, x, m, init, d):
-            return run_sequence(cell_kind, x, w, merged, mask=m, initial_state=init, conventions=cell,
-                                dtype=d).layer_return()
-
-        return LayerReference(f"RNN({cell_kind})", _stateless(run_one), names, int(seq))
+        stateful = bool(config.get("stateful")) and cell.state_carry == "keras"
+        return _reference(f"RNN({cell_kind})", _sessions(_sequence(cell_kind, merged, cell), stateful=stateful),
+                          names, int(seq))
     if kind == "RNN":
         cells = list(layer.cell.cells)
         kinds = [type(c).__name__.removesuffix("Cell") for c in cells]
-        if any(k not in BASIC for k in kinds) or config.get("stateful"):
+        if any(k not in BASIC for k in kinds):
             return None
         cell_configs = [c.get_config() for c in cells]
         states = tuple(f"{s}{i + 1}" for i, k in enumerate(kinds) for s in _STATE_NAMES[k]) if with_state else ()
         counts = [len(_STATE_NAMES[k]) for k in kinds]
 
-        def run_rnn(w, x, m, init, d):
+        def run_rnn(w, x, m, init, carried, d, step_for):
             per_cell = split_stacked_weights(kinds, w, cell_configs)
             if init is not None and len(init) == sum(counts):  # flat, in Keras order: one list per cell
                 edges = np.cumsum([0, *counts])
                 init = [list(init[a:b]) for a, b in zip(edges[:-1], edges[1:])]
             return run_stacked_cells(kinds, x, per_cell, cell_configs, config, mask=m, initial_state=init,
-                                     conventions=cell, dtype=d).layer_return()
+                                     conventions=cell, dtype=d, carried_state=carried, step_for=step_for)
 
-        return LayerReference(f"RNN({','.join(kinds)})", _stateless(run_rnn), ("output", *states), int(seq))
+        stateful = bool(config.get("stateful")) and cell.state_carry == "keras"
+        return _reference(f"RNN({','.join(kinds)})", _sessions(run_rnn, stateful=stateful), ("output", *states),
+                          int(seq))
     if kind in CONV:
         rank = CONV[kind]
         names = ("output", "h", "c") if with_state else ("output",)
-        if config.get("stateful"):
-            def start(weights, dtype):
-                layer_ = StatefulConvLSTM(rank, weights, config, conventions=cell, dtype=dtype)
-                return lambda x, m, init: (flatten(layer_(x, mask=m, initial_state=init).layer_return()), None)
 
-            return LayerReference(kind, start, names, int(seq))
+        def run_conv(w, x, m, init, carried, d, step_for):
+            common = dict(mask=m, initial_state=init, carried_state=carried, dtype=d)
+            if step_for is None:
+                return run_conv_lstm(rank, x, w, config, conventions=cell, **common)
+            return run_conv_lstm_with_step(rank, step_for(kind, w, config), x, w, config, **common)
 
-        def run_conv(w, x, m, init, d):
-            return run_conv_lstm(rank, x, w, config, mask=m, initial_state=init, conventions=cell,
-                                 dtype=d).layer_return()
-
-        return LayerReference(kind, _stateless(run_conv), names, int(seq))
+        stateful = bool(config.get("stateful")) and cell.state_carry == "keras"
+        return _reference(kind, _sessions(run_conv, stateful=stateful), names, int(seq))
     return None
 
 

@@ -18,7 +18,10 @@ Shapes a port may take (``--adapter``; ``auto`` picks function or class):
               ``reset_states()`` is called, if present, before each sequence.
 ``step``      ``name(x_t, states, weights, config) -> (output_t, new_states)``;
               the harness runs the time loop exactly as Keras does (masks,
-              go_backwards, initial state), so only the cell maths are checked.
+              go_backwards, initial state, stateful carry), so only the cell
+              maths are checked. Bidirectional: the step runs each half with
+              that half's weights and config; a stack of cells: every cell,
+              with that cell's weights and ``cell.get_config()``.
 ``stepper``   ``name(weights, config)`` builds an object whose method (``--method``,
               default ``step``) takes one timestep ``x_t (B, F)`` and returns
               ``output_t (B, U)``, keeping its own state (the shape of a typical
@@ -37,8 +40,9 @@ are the layer's, ``initial_state`` the flat list of states in Keras order
 (Bidirectional: forward then backward; a stack of cells: cell after cell), and
 the return is what the Keras layer returns (Bidirectional with
 ``merge_mode=None``: ``[y_fwd, y_bwd, *states]``; nested lists are flattened).
-``step`` ports implement one SimpleRNN/LSTM/GRU or ConvLSTM cell; ``stepper``
-ports any layer but Bidirectional (a per-step object cannot read the future).
+``step`` ports implement the SimpleRNN/LSTM/GRU or ConvLSTM cell of any kind
+(the wrappers around it are the harness's); ``stepper`` ports any layer but
+Bidirectional (a per-step object cannot read the future).
 
 Every call into the port goes through a :class:`~harness.ports.guard.PortGuard`
 (time limit, captured prints, exceptions, ``sys.exit``, inputs modified in
@@ -148,6 +152,9 @@ class Port:
     target: Any = field(default=None, repr=False)  # the loaded function or class
     details: dict | None = field(default=None, repr=False)  # what the last run used (an export: its artifact)
     pins: dict = field(default_factory=dict)  # options the port cannot vary (an export: stateful=False)
+    #: Examples drawn per layer build (same configuration, weights and static shapes; only the data
+    #: differ): an export converts once per build, so its check draws several examples per build.
+    draws_per_build: int = 1
     _determinism_checked: bool = field(default=False, init=False, repr=False)
 
     def run(self, data: CaseData, config: Mapping[str, Any], expected: Expected) -> dict[str, NamedTensor]:
@@ -230,57 +237,63 @@ def class_port(name: str, cls: type, guard: PortGuard | None = None) -> Port:
 
 
 def step_port(name: str, step: Callable, guard: PortGuard | None = None) -> Port:
-    """The harness runs Keras's time loop around the port's step function (one SimpleRNN/LSTM/GRU or
-    ConvLSTM cell: ``step(x_t, states, weights, config) -> (output_t, new_states)``)."""
-    from reference_cells.conv_lstm import run_conv_lstm_with_step
-    from reference_cells.sequence import run_sequence_with_step
-
+    """The harness runs Keras's time loop around the port's step function
+    (``step(x_t, states, weights, config) -> (output_t, new_states)``): one SimpleRNN/LSTM/GRU or ConvLSTM
+    cell; for a Bidirectional layer the step runs each half (with that half's weights and config), for a
+    stack of cells it runs every cell (with that cell's weights and config, ``config`` of a cell as
+    ``cell.get_config()``). The loop, the stacking, the merge and the stateful carry are the reference's."""
     guard = guard or PortGuard()
 
     def run(data: CaseData, config: Mapping[str, Any], expected: Expected) -> dict[str, NamedTensor]:
-        spec = data.spec.layer
-        conv_rank = {"ConvLSTM1D": 1, "ConvLSTM2D": 2, "ConvLSTM3D": 3}.get(spec.kind)
-        if not isinstance(spec, CellSpec) and conv_rank is None:
-            raise PortCallError(f"a step port implements one SimpleRNN/LSTM/GRU or ConvLSTM cell, not a {spec.kind} "
-                                "layer; use a function, class, stepper or subprocess port")
         ref = expected[0]
-        weights = [w.copy() for w in data.weights]
-        cfg = dict(config)
-        state_names = STATE_NAMES[spec.kind] if conv_rank is None else ("h", "c")
+        if ref.with_step is None:
+            raise PortCallError(f"a step port cannot implement this {data.spec.layer.kind} layer; "
+                                "use a function, class, stepper or subprocess port")
+        is_cell = isinstance(data.spec.layer, CellSpec)
 
-        def cell_step(x_t: np.ndarray, states: Sequence[np.ndarray]):
-            value = guard.call(step, x_t.astype(np.float32), [s.astype(np.float32) for s in states], weights, cfg,
-                               arg_names=("x_t", "states", "weights", "config"))
-            if not isinstance(value, (list, tuple)) or len(value) != 2:
-                raise PortCallError(f"step() must return (output_t, new_states), got {describe_return(value)}")
-            out, new_states = value
-            new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
-            if len(new_states) != len(state_names):
-                raise PortCallError(f"step() returned {len(new_states)} state(s), expected [{', '.join(state_names)}]")
-            out = checked_array(out, "output_t")
-            new_states = [checked_array(s, f"new state {n}") for s, n in zip(new_states, state_names)]
-            want = states[0].shape  # (batch, units), or (batch, *spatial, filters) for ConvLSTM
-            layout = "(batch, units)" if conv_rank is None else "(batch, *spatial, filters)"
-            for what, array in [("output_t", out), *zip(state_names, new_states)]:
-                if array.shape != want:
-                    raise PortCallError(f"step() returned {what} of shape {array.shape}, expected {layout}={want}")
-            return out.astype(np.float64), [s.astype(np.float64) for s in new_states]
+        def step_for(kind: str, weights: Sequence[np.ndarray], cell_config: Mapping[str, Any]):
+            # A cell layer's step sees the config the port was given; a composite's the half's / cell's own.
+            return _checked_step(step, guard, kind, [np.array(w, dtype=np.float32) for w in weights],
+                                 dict(config if is_cell else cell_config))
 
-        carried = None
+        session = ref.with_step(step_for)(data.weights, np.dtype(np.float64))
         chunks = []
         for k, (a, b) in enumerate(data.chunk_bounds()):
-            common = dict(mask=None if data.mask is None else data.mask[:, a:b],
-                          initial_state=data.initial_state if k == 0 else None, carried_state=carried)
-            if conv_rank is None:
-                trace = run_sequence_with_step(spec.kind, cell_step, data.x[:, a:b], spec.to_keras_config(), **common)
-            else:
-                trace = run_conv_lstm_with_step(conv_rank, cell_step, data.x[:, a:b], weights, cfg, **common)
-            carried = trace.final_states if spec.stateful else None
-            chunks.append(ref.named(trace.layer_return(), start=a, stop=b).values())
+            returned, _ = session(data.x[:, a:b], None if data.mask is None else data.mask[:, a:b],
+                                  data.initial_state if k == 0 else None)
+            chunks.append(ref.named(returned, start=a, stop=b).values())
         return concat_chunks(chunks)
 
     return Port(name, "step", True, True, carries_state=True, _run=run, guard=guard,
                 notes=["the time loop (masks, go_backwards, state carry) is the harness's, not the port's"])
+
+
+def _checked_step(step: Callable, guard: PortGuard, kind: str, weights: list[np.ndarray],
+                  config: dict[str, Any]) -> Callable:
+    """One cell's step as the reference's loop calls it, every return checked (count, shapes, finite)."""
+    state_names = STATE_NAMES.get(kind, ("h", "c"))  # ConvLSTM: [h, c]
+    layout = "(batch, units)" if kind in STATE_NAMES else "(batch, *spatial, filters)"
+
+    def cell_step(x_t: np.ndarray, states: Sequence[np.ndarray]):
+        value = guard.call(step, x_t.astype(np.float32), [s.astype(np.float32) for s in states], weights, config,
+                           arg_names=("x_t", "states", "weights", "config"))
+        if not isinstance(value, (list, tuple)) or len(value) != 2:
+            raise PortCallError(f"step() must return (output_t, new_states), got {describe_return(value)}")
+        out, new_states = value
+        new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
+        if len(new_states) != len(state_names):
+            raise PortCallError(f"step() of a {kind} cell returned {len(new_states)} state(s), "
+                                f"expected [{', '.join(state_names)}]")
+        out = checked_array(out, "output_t")
+        new_states = [checked_array(s, f"new state {n}") for s, n in zip(new_states, state_names)]
+        want = states[0].shape
+        for what, array in [("output_t", out), *zip(state_names, new_states)]:
+            if array.shape != want:
+                raise PortCallError(f"step() of a {kind} cell returned {what} of shape {array.shape}, "
+                                    f"expected {layout}={want}")
+        return out.astype(np.float64), [s.astype(np.float64) for s in new_states]
+
+    return cell_step
 
 
 def stepper_port(name: str, cls: type, method: str, guard: PortGuard | None = None) -> Port:

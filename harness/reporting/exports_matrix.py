@@ -52,6 +52,7 @@ def run_exports(exporters: Sequence[str], kinds: Sequence[str], *, examples: int
         for name, port in ports.items():
             for kind in kinds:
                 report = run_check(port, CheckOptions(kind=kind, examples=examples, seed=seed), runner=runner)
+                report.command = f"rnn-parity check --export {name} --layer {kind}"  # what the replay lines run
                 flags = ",".join(report.flags)
                 for outcome in report.outcomes:
                     if outcome.details.get("versions"):

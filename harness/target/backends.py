@@ -61,6 +61,22 @@ def clear_session(keras: Any) -> None:
         keras.backend.clear_session()
 
 
+def reset_states(layer: Any) -> None:
+    """Zero a stateful layer's states, as ``layer.reset_states()`` does.
+
+    Keras 3.15.1 ``RNN.reset_state`` (rnn.py l.326-328) calls ``v.assign`` on each
+    entry of ``layer.states``; for ``RNN([cell, cell, ...], stateful=True)`` those
+    entries are per-cell lists, so it raises ``AttributeError: 'ListWrapper' object
+    has no attribute 'assign'`` (measured). The layer still runs and carries its
+    states; only the reset fails, so the harness zeroes every state variable itself."""
+    try:
+        layer.reset_states()
+    except AttributeError:
+        keras = import_keras()
+        for variable in keras.tree.flatten(layer.states):
+            variable.assign(keras.ops.zeros_like(variable))
+
+
 def compile_layer_call(layer: Any, *, signature: Sequence[ArgSpec], split: Split) -> Callable[..., Any]:
     """A callable ``(*numpy_args) -> numpy return`` running ``layer(*split(args))``."""
     backend = targets.active().name

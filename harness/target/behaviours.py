@@ -150,6 +150,17 @@ BEHAVIOURS: Mapping[str, KnownBehaviour] = {
             error_match="'tuple' object has no attribute 'shape'",
         ),
         KnownBehaviour(
+            name="bidirectional-stateful-return-state-crash",
+            targets=("tensorflow", "jax", "torch"),
+            summary="Bidirectional around a stateful layer with return_state=True fails on every Keras 3 backend: "
+                    "its compute_mask multiplies a generator by 2 once the layer has states.",
+            source="keras/src/layers/rnn/bidirectional.py l.514-518 (state_mask = (None for _ in self.states); "
+                   "... + state_mask * 2)",
+            applies=lambda s: isinstance(s, CaseSpec) and s.layer.kind == "Bidirectional" and s.layer.stateful
+            and s.layer.return_state,
+            error_match="unsupported operand type(s) for *: 'generator' and 'int'",
+        ),
+        KnownBehaviour(
             name="jax-convlstm-mask-broadcast",
             targets=("jax",),
             summary="JAX backend, ConvLSTM with a mask and batch == width: the per-step mask (B, 1) broadcasts "
@@ -177,10 +188,21 @@ def for_target(target: str) -> list[KnownBehaviour]:
     return [b for b in BEHAVIOURS.values() if target in b.targets]
 
 
+def known_crashes(spec: Any, target: str) -> list[KnownBehaviour]:
+    """The behaviours that make Keras on ``target`` fail on ``spec``."""
+    return [b for b in for_target(target) if b.error_match and b.applies is not None and b.applies(spec)]
+
+
 def drop_known_crashes(specs: list, target: str) -> list:
-    """``specs`` without the cases the target is known to fail on (a port check needs Keras's answer)."""
-    crashes = [b for b in for_target(target) if b.error_match and b.applies is not None]
-    return [s for s in specs if not any(b.applies(s) for b in crashes)]
+    """``specs`` without the cases the target is known to fail on (a port check needs Keras's answer).
+
+    Raises ValueError, naming the behaviour, when that leaves nothing of a non-empty draw."""
+    kept = [s for s in specs if not known_crashes(s, target)]
+    if specs and not kept:
+        crash = known_crashes(specs[0], target)[0]
+        raise ValueError(f"Keras on {target} cannot run any drawn example ({crash.name}: {crash.summary.rstrip('.')}); "
+                         "fix other options with --set")
+    return kept
 
 
 def explain_error(result: CaseResult, target: str, spec: Any = None) -> CaseResult:

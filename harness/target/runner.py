@@ -28,7 +28,7 @@ from harness.layers.composite import CompositeSpec
 from harness.layers.tensors import NamedTensor, concat_chunks
 from harness.oracle.references import LayerReference
 from harness.target import targets
-from harness.target.backends import ArgSpec, clear_session, compile_layer_call
+from harness.target.backends import ArgSpec, clear_session, compile_layer_call, reset_states
 from harness.target.buckets import pad_call, unpad_return
 from harness.target.keras_env import import_keras
 from harness.target.lru import LRUCache
@@ -131,7 +131,7 @@ class KerasRunner:
         entry = self._compiled(data.spec, data.mask is not None)
         entry.layer.set_weights(data.weights)
         if data.spec.layer.stateful:
-            entry.layer.reset_states()
+            reset_states(entry.layer)
         if self._bucketed(data):
             layer = data.spec.layer
             args, padding = pad_call(data.x, data.mask, data.initial_state, static_time=layer.unroll,

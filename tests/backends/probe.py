@@ -71,6 +71,11 @@ def case_for(name: str):
                                                    "recurrent_activation": "sigmoid"}}
         layer = CompositeSpec(kind="ConvLSTM1D", recipe=json.dumps(recipe, sort_keys=True), input_shape=(5, 2))
         return CaseSpec(layer=layer, batch=3, timesteps=6, mask="mixed", seed=340)
+    if name == "bidirectional-stateful-return-state-crash":
+        recipe = {"kind": "Bidirectional", "inner": "GRU", "merge_mode": "concat",
+                  "inner_kwargs": {"units": 3, "return_sequences": True, "return_state": True, "stateful": True}}
+        layer = CompositeSpec(kind="Bidirectional", recipe=json.dumps(recipe, sort_keys=True), input_shape=(2,))
+        return CaseSpec(layer=layer, batch=2, timesteps=6, chunks=2, seed=1)
     raise KeyError(name)
 
 

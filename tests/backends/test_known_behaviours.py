@@ -27,6 +27,8 @@ def test_behaviour_is_real_on_its_target(name):
 
 @pytest.mark.parametrize("name", sorted(BEHAVIOURS))
 def test_same_case_passes_on_tensorflow(name):
+    if "tensorflow" in BEHAVIOURS[name].targets:
+        pytest.skip(f"{name} is Keras's own on every backend, TensorFlow included")
     got = run_json("-m", "tests.backends.probe", name, "tensorflow")
     assert got["status"] in ("pass", "ill-conditioned"), got
 

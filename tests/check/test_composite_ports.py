@@ -28,35 +28,59 @@ from reference_cells.stacked import run_stacked_cells, split_stacked_weights
 _RANK = {"ConvLSTM1D": 1, "ConvLSTM2D": 2, "ConvLSTM3D": 3}
 
 
+def _trace(kind: str, x, weights, config, mask, initial_state, conventions: LayerConventions, carried=None):
+    """The reference trace of ``kind`` in float32, from weights and config only (what a port computes)."""
+    if kind == "Bidirectional":
+        inner, inner_config, merge_mode, back = split_bidirectional_config(config)
+        return run_bidirectional(
+            inner, x, weights, inner_config, merge_mode=conventions.merge_mode_for(merge_mode), mask=mask,
+            initial_state=initial_state, backward_config=back[1], conventions=conventions.cell,
+            state_order=conventions.state_order, backward_last=conventions.backward_last,
+            initial_state_split=conventions.initial_state_split, dtype=np.float32, carried_state=carried)
+    if kind == "StackedRNN":
+        cells = config["cell"]["config"]["cells"]
+        kinds = [c["class_name"] for c in cells]
+        configs = [c["config"] for c in cells]
+        if initial_state is not None:  # flat in Keras order -> one list per cell
+            counts = [2 if k.startswith("LSTM") else 1 for k in kinds]
+            edges = np.cumsum([0, *counts])
+            initial_state = [list(initial_state[a:b]) for a, b in zip(edges[:-1], edges[1:])]
+        return run_stacked_cells(kinds, x, split_stacked_weights(kinds, weights, configs), configs, config,
+                                 mask=mask, initial_state=initial_state, conventions=conventions.cell,
+                                 dtype=np.float32, carried_state=carried)
+    return run_conv_lstm(_RANK[kind], x, weights, config, mask=mask, initial_state=initial_state,
+                         conventions=conventions.cell, dtype=np.float32, carried_state=carried)
+
+
 def reference_port(kind: str, conventions: LayerConventions = KERAS_LAYER):
     """A function port computing ``kind`` with ``conventions`` (float32), from weights and config only."""
 
     def port(x, weights, config, mask=None, initial_state=None):
-        if kind == "Bidirectional":
-            inner, inner_config, merge_mode, back = split_bidirectional_config(config)
-            return run_bidirectional(
-                inner, x, weights, inner_config, merge_mode=conventions.merge_mode_for(merge_mode), mask=mask,
-                initial_state=initial_state, backward_config=back[1], conventions=conventions.cell,
-                state_order=conventions.state_order, backward_last=conventions.backward_last,
-                initial_state_split=conventions.initial_state_split, dtype=np.float32).layer_return()
-        if kind == "StackedRNN":
-            cells = config["cell"]["config"]["cells"]
-            kinds = [c["class_name"] for c in cells]
-            configs = [c["config"] for c in cells]
-            if initial_state is not None:  # flat in Keras order -> one list per cell
-                counts = [2 if k.startswith("LSTM") else 1 for k in kinds]
-                edges = np.cumsum([0, *counts])
-                initial_state = [list(initial_state[a:b]) for a, b in zip(edges[:-1], edges[1:])]
-            return run_stacked_cells(kinds, x, split_stacked_weights(kinds, weights, configs), configs, config,
-                                     mask=mask, initial_state=initial_state, conventions=conventions.cell,
-                                     dtype=np.float32).layer_return()
-        returned = run_conv_lstm(_RANK[kind], x, weights, config, mask=mask, initial_state=initial_state,
-                                 conventions=conventions.cell, dtype=np.float32).layer_return()
-        if conventions.lstm_states == "c-h" and isinstance(returned, list):
+        returned = _trace(kind, x, weights, config, mask, initial_state, conventions).layer_return()
+        if conventions.lstm_states == "c-h" and kind.startswith("ConvLSTM") and isinstance(returned, list):
             returned = [returned[0], returned[2], returned[1]]  # TF1 LSTMStateTuple order
         return returned
 
     return port
+
+
+def stateful_class_port(kind: str, *, forgets: bool = False) -> type:
+    """A class port of ``kind`` that carries its states from call to call (``forgets``: it does not)."""
+
+    class Port:
+        def __init__(self, weights, config):
+            self.weights, self.config, self.carry = weights, config, None
+
+        def reset_states(self):
+            self.carry = None
+
+        def __call__(self, x, mask=None, initial_state=None):
+            trace = _trace(kind, x, self.weights, self.config, mask, initial_state, KERAS_LAYER,
+                           None if forgets else self.carry)
+            self.carry = trace.carry
+            return trace.layer_return()
+
+    return Port
 
 
 BI_LSTM = dict(inner="LSTM", activation="tanh", recurrent_activation="hard_sigmoid", use_bias=True, units=4,
@@ -220,7 +244,9 @@ def test_cli_check_bidirectional_port(tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--set", "merge_mode=max"], "merge_mode"),
     (["--set", "kernel_size=3"], "unknown option for Bidirectional"),
-    (["--set", "chunks=2"], "one call per sequence"),
+    (["--set", "chunks=2"], "needs a stateful layer; fix stateful=true too"),
+    (["--set", "stateful=maybe"], "stateful must be true or false"),
+    (["--set", "stateful=true", "--set", "return_state=true"], "bidirectional-stateful-return-state-crash"),
 ])
 def test_cli_composite_bad_input_is_one_line(argv, message, capsys):
     from harness.cli import main
@@ -312,11 +338,69 @@ def test_composite_stepper_port_is_compared_on_its_output_sequence(runner):
     assert any("output sequence" in n for n in report.not_exercised)
 
 
+def _cell_step(order: str = "ifco"):
+    """A step port for any SimpleRNN/LSTM/GRU cell, told apart by its kernel width (U, 4U, 3U);
+    ``order`` is the LSTM gate order it slices the fused kernel in (Keras: ifco)."""
+    from reference_cells import KERAS, LayerOptions
+    from reference_cells.stacked import _CELLS
+
+    def step(x_t, states, weights, config):
+        units = states[0].shape[-1]
+        kind = {units: "SimpleRNN", 4 * units: "LSTM", 3 * units: "GRU"}[weights[0].shape[1]]
+        conventions = Conventions(gate_order=order) if kind == "LSTM" else KERAS
+        cell = _CELLS[kind](weights, LayerOptions.from_config(kind, config), conventions, np.dtype(np.float32))
+        return cell.step(x_t, states)
+
+    return step
+
+
 @pytest.mark.keras
-def test_step_port_of_a_composite_layer_is_a_clear_error(runner):
-    report = check_port(lambda x_t, states, weights, config: (x_t, states), layer="Bidirectional", adapter="step",
-                        examples=1, runner=runner, **BI_LSTM)
-    assert report.verdict == "error" and "step port implements one" in report.error
+@pytest.mark.parametrize("layer, options", [
+    ("Bidirectional", BI_LSTM), ("Bidirectional", {**BI_GRU, "mask": "mixed", "initial_state": True}),
+    ("StackedRNN", {**STACK, "cells": ["GRU", "LSTM", "SimpleRNN"], "mask": "mixed", "initial_state": True}),
+], ids=["bi-lstm", "bi-gru-masked-initial-state", "stack-gru-lstm-simplernn"])
+def test_step_port_runs_in_every_cell_of_a_composite_layer(runner, layer, options):
+    """A step port checks the cell maths of each Bidirectional half and of every stacked cell."""
+    report = check_port(_cell_step(), layer=layer, adapter="step", examples=3, max_timesteps=6, runner=runner,
+                        **options)
+    assert report.verdict == "match", render(report)
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("layer, options", [("Bidirectional", BI_LSTM), ("StackedRNN", STACK)])
+def test_step_port_gate_order_bug_is_named_in_a_composite_layer(runner, layer, options):
+    report = check_port(_cell_step("ifoc"), layer=layer, adapter="step", examples=3, max_timesteps=6,
+                        runner=runner, **options)
+    assert report.verdict == "mismatch" and "gate-order" in report.flags, render(report)
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("layer, options", [
+    ("StackedRNN", {**STACK, "cells": ["GRU", "LSTM"], "mask": "mixed"}),
+    ("ConvLSTM1D", {**CONV, "go_backwards": True}),
+    ("Bidirectional", {**BI_GRU, "return_state": False, "initial_state": True}),
+], ids=["stack", "conv-lstm1d-backwards", "bidirectional-gru"])
+def test_stateful_composite_class_port_is_fed_in_chunks(runner, layer, options):
+    """A stateful composite layer is fed in consecutive calls; a port that carries its states matches and
+    one that forgets them between calls is named (initial-state, "does not carry its state")."""
+    fixed = {**options, "stateful": True, "chunks": 3, "timesteps": 6}
+    report = check_port(stateful_class_port(layer), layer=layer, examples=2, runner=runner, **fixed)
+    assert report.verdict == "match", render(report)
+    forgetful = check_port(stateful_class_port(layer, forgets=True), layer=layer, examples=2, runner=runner, **fixed)
+    assert forgetful.verdict == "mismatch" and forgetful.flags == ["initial-state"], render(forgetful)
+    assert "does not carry its state" in render(forgetful)
+
+
+@pytest.mark.keras
+def test_stateful_composites_are_drawn_for_ports_that_carry_state(runner):
+    from harness.check.check import draw_cases
+    from harness.ports.port import wrap_port
+
+    options = CheckOptions(kind="StackedRNN", examples=6, seed=3, fixed={"cells": ["GRU", "GRU"], "stateful": True})
+    specs = draw_cases(wrap_port(stateful_class_port("StackedRNN")), options, seed=3, count=6)
+    assert all(s.layer.stateful for s in specs) and any(s.chunks > 1 for s in specs)
+    plain = draw_cases(wrap_port(reference_port("StackedRNN")), options, seed=3, count=6)
+    assert all(s.chunks == 1 for s in plain)  # a function port has no memory between calls
 
 
 def test_backward_last_first_step_is_the_output_after_reading_the_last_input_only():

@@ -67,6 +67,11 @@ INJECTED = [
     ("go-backwards-flipped", "GRU", Conventions(time_direction="flipped"), dict(go_backwards=True), "time-direction"),
     ("mask-ignored", "LSTM", Conventions(mask="ignore"), dict(mask="mixed"), "masking"),
     ("masked-output-zeros", "SimpleRNN", Conventions(mask="zeros"), dict(mask="mixed"), "masking"),
+    ("recurrence-dropped", "LSTM", Conventions(recurrent="dropped"), {}, "recurrent-term"),
+    ("recurrence-lagged", "GRU", Conventions(recurrent="lagged"), {}, "recurrent-term"),
+    ("recurrence-skipped-at-t0", "GRU", Conventions(recurrent="skip-first"), {}, "recurrent-term"),
+    ("time-major-reshape", "SimpleRNN", Conventions(time_major="both"), dict(batch=3), "time-major"),
+    ("time-major-input", "LSTM", Conventions(time_major="input"), dict(batch=2, mask="mixed"), "time-major"),
 ]
 
 
@@ -109,6 +114,26 @@ def test_correct_stepper_port_matches_stateful_go_backwards_in_chunks(keras_runn
     report = check_port(Stepper, layer="GRU", adapter="stepper", examples=3, runner=keras_runner,
                         **dict(LAYERS["GRU"], stateful=True, go_backwards=True), chunks=2, timesteps=10)
     assert report.verdict == "match", render(report)
+
+
+@pytest.mark.keras
+def test_lstm_states_returned_c_then_h_is_named(keras_runner):
+    """A plain LSTM port returning [output, c, h] (TF1's LSTMStateTuple order): ``state-order``."""
+    def port(x, weights, config, mask=None, initial_state=None):
+        out, h, c = run_sequence("LSTM", x, weights, config, mask=mask, initial_state=initial_state,
+                                 dtype=np.float32).layer_return()
+        return [out, c, h]
+
+    report = check_port(port, layer="LSTM", examples=4, runner=keras_runner, **LAYERS["LSTM"])
+    assert report.flags == ["state-order"], render(report)
+
+
+@pytest.mark.keras
+def test_dropped_recurrence_with_swapped_gates_is_named_as_both(keras_runner):
+    """The measured public port: h never fed back *and* the i and f blocks swapped."""
+    port = function_port("LSTM", Conventions(gate_order="fico", recurrent="dropped"))
+    report = check_port(port, layer="LSTM", examples=4, runner=keras_runner, **LAYERS["LSTM"])
+    assert report.flags == ["gate-order", "recurrent-term"], render(report)
 
 
 @pytest.mark.keras

@@ -49,6 +49,8 @@ NEEDED = {
     "time-direction": dict(kinds=["SimpleRNN", "LSTM", "GRU"], go_backwards=True),
     "masking": dict(kinds=["SimpleRNN", "LSTM", "GRU"], mask="mixed"),
     "state-order": dict(kinds=["LSTM"], return_state=True),
+    "recurrent-term": dict(kinds=["SimpleRNN", "LSTM", "GRU"]),
+    "time-major": dict(kinds=["SimpleRNN", "LSTM", "GRU"], batch=3),  # silent with batch 1
 }
 
 

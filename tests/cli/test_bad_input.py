@@ -53,6 +53,12 @@ BAD = [
     ("no-port-no-export", ["check", "--layer", "LSTM"], "--export"),
     ("port-and-export", ["check", PORT, "--layer", "LSTM", "--export", "onnx"], "not both"),
     ("export-unknown", ["check", "--export", "coreml", "--layer", "LSTM"], "coreml"),
+    ("export-activation-without-export", ["check", PORT, "--layer", "LSTM", "--export-activation", "hard_sigmoid=clip"],
+     "needs --export"),
+    ("export-activation-unknown", ["check", "--export", "onnx", "--layer", "LSTM", "--export-activation", "sigmoid=fast"],
+     "hard_sigmoid=clip"),
+    ("export-activation-composite", ["check", "--export", "onnx", "--layer", "Bidirectional", "--export-activation",
+                                     "hard_sigmoid=clip"], "SimpleRNN/LSTM/GRU"),
     # --- check: options out of range, unknown, contradictory
     ("units-zero", ["check", PORT, "--layer", "LSTM", "--units", "0"], "--units"),
     ("features-zero", ["check", PORT, "--layer", "LSTM", "--features", "0"], "--features"),

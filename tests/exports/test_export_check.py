@@ -30,6 +30,24 @@ def test_exported_simple_rnn_matches_and_names_its_artifact(onnx_port, keras_run
     assert not any(o.spec.layer.stateful for o in report.outcomes)  # pinned: an artifact keeps no state
 
 
+def test_one_conversion_serves_several_data_draws(keras_runner):
+    """Examples come in builds (configuration, weights, static shapes): one conversion each."""
+    pytest.importorskip("tf2onnx", reason="the onnx extra is not installed (make test-exports)")
+    from harness.exports import ExportCache
+    from harness.exports.port import export_port
+
+    cache = ExportCache()
+    options = CheckOptions(kind="SimpleRNN", fixed={"units": 2, "features": 2, "unroll": False, "activation": "tanh"},
+                           examples=6, max_timesteps=6)
+    report = run_check(export_port("onnx", cache=cache), options, runner=keras_runner)
+    assert report.verdict == "match", render(report)
+    builds = {(o.spec.layer, o.spec.batch, o.spec.timesteps, o.spec.mask, o.spec.initial_state,
+               o.spec.seed if o.spec.weights_seed is None else o.spec.weights_seed) for o in report.outcomes}
+    assert len(builds) == 4 and cache.conversions == 4 and cache.hits == 2
+    assert sum(o.details["converted"] for o in report.outcomes) == 4
+    assert "; 4 conversions for 6 examples" in render(report)
+
+
 def test_what_the_converter_refuses_is_unsupported_with_its_reason(onnx_port, keras_runner):
     options = CheckOptions(kind="SimpleRNN", fixed={"units": 2, "features": 2, "activation": "celu"}, examples=2,
                            max_timesteps=6)
@@ -92,3 +110,20 @@ def test_report_with_exports_writes_the_matrix(tmp_path, capsys):
     assert set(matrix["exporter"]) == {"onnx"} and set(matrix["kind"]) == {"GRU"}
     assert (matrix[["pass", "ill-conditioned", "unsupported"]].sum(axis=1) == matrix["cases"]).all()
     assert "id='exports'" in (run / "index.html").read_text()
+
+
+def test_a_clip_written_hard_sigmoid_is_fused_with_onnx_default_slope(keras_runner):
+    """tf2onnx's discrepancy 1 through a real check: hard_sigmoid written clip(x/6 + 0.5, 0, 1) in the export."""
+    pytest.importorskip("tf2onnx", reason="the onnx extra is not installed (make test-exports)")
+    from harness.exports.port import export_port
+
+    fixed = {"units": 3, "features": 2, "activation": "tanh", "recurrent_activation": "hard_sigmoid", "mask": "none",
+             "unroll": False}
+    report = run_check(export_port("onnx", forms={"hard_sigmoid": "clip"}),
+                       CheckOptions(kind="LSTM", fixed=fixed, examples=2, max_timesteps=6), runner=keras_runner)
+    assert report.verdict == "mismatch" and report.flags == ["activation"], render(report)
+    assert "HardSigmoid with default alpha/beta" in render(report)
+    assert report.port == "export:onnx[hard_sigmoid=clip]"
+    same = run_check(export_port("onnx", forms={"hard_sigmoid": "clip-constant-first"}),
+                     CheckOptions(kind="LSTM", fixed=fixed, examples=2, max_timesteps=6), runner=keras_runner)
+    assert same.verdict == "match", render(same)  # constant first: not fused, exact

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import itertools
 import json
 import re
@@ -109,6 +110,31 @@ def test_other_seed_other_arrays(data):
     assert not np.array_equal(a.x, b.x)
     for k, (wa, wb) in enumerate(zip(a.weights, b.weights, strict=True)):
         assert not np.array_equal(wa, wb)
+
+
+@pytest.mark.parametrize("kind", ["SimpleRNN", "LSTM", "GRU"])
+def test_weights_seed_shares_the_weights_and_draws_the_rest_from_seed(kind):
+    """A weights seed gives exactly the weights of the case with that seed; inputs, mask rows and
+    initial states still come from ``seed`` (an export's several data draws through one conversion)."""
+    head = _spec(kind, batch=3, timesteps=6, mask="mixed", initial_state=True, recurrent_gain=0.5, seed=11)
+    member = CaseSpec.from_token(dataclasses.replace(head, seed=12, weights_seed=11).token())
+    a, b = head.build(), member.build()
+    assert all(np.array_equal(wa, wb) for wa, wb in zip(a.weights, b.weights, strict=True))
+    assert not np.array_equal(a.x, b.x)
+    assert not all(np.array_equal(sa, sb) for sa, sb in zip(a.initial_state, b.initial_state, strict=True))
+    assert member.weights_seed == 11 and "-w11-s12" in member.case_id()
+
+
+def test_cases_without_weights_seed_keep_their_tokens_and_columns():
+    spec = _spec("GRU", units=3, features=2, batch=2, timesteps=5, seed=9)
+    assert "weights_seed" not in spec.to_dict()
+    assert CaseSpec.from_token(spec.token()) == spec and spec.weights_seed is None
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "3"])
+def test_weights_seed_must_be_a_non_negative_integer(bad):
+    with pytest.raises(ValueError, match="weights_seed"):
+        _spec(weights_seed=bad)
 
 
 def _expected_shapes(kind, units, features, use_bias, reset_after):
