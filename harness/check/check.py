@@ -591,12 +591,12 @@ def run_check(port: Port, options: CheckOptions, *, runner: KerasRunner | None =
         if gridded(examples, diverging, declared=options.precision):
             # Its values lie on a lower precision's grid (round-off's fingerprint): single causes at the declared
             # precision first, then that precision, before the costly partition and pair search of a full-precision port.
-            quick = diagnose(examples, pairs=False, **accepts)
+            quick = diagnose(examples, pairs=False, closest=False, **accepts)
             searched_first = quick.searched
             report.groups = [CauseGroup(quick, list(diverging))]
             if not quick.explained:
                 found = undeclared_precision(examples, diverging, declared=options.precision, groups=report.groups,
-                                             **accepts)
+                                             screen=False, **accepts)
                 if found is None:
                     report.groups = partition(examples, diverging, **accepts)
         else:

@@ -68,18 +68,28 @@ class Example:
     noise: NoiseFloor
     layer: Any = None
     keras: dict[str, NamedTensor] | None = None  # what Keras returned (to judge the example again at another precision)
+    #: float64 reference runs by conventions, ``(returned, trace)``: screening, confirmation and the same example
+    #: at another precision (``dataclasses.replace`` shares it) ask for the same run more than once.
+    runs: dict = field(default_factory=dict, repr=False, compare=False)
 
     def _reference(self, conventions: LayerConventions) -> LayerReference:
         return layer_reference(self.data, self.layer, conventions=_as_layer(conventions))
 
+    def run(self, conventions: LayerConventions) -> tuple[dict[str, NamedTensor], dict[str, NamedTensor]]:
+        """``(returned, trace)`` of the float64 reference run with ``conventions`` (computed once)."""
+        key = _as_layer(conventions).describe()
+        if key not in self.runs:
+            self.runs[key] = run_reference(self._reference(conventions), self.data)
+        return self.runs[key]
+
     def expected(self, conventions: LayerConventions) -> dict[str, NamedTensor]:
         """The reference's return when run with ``conventions``."""
-        return run_reference(self._reference(conventions), self.data)[0]
+        return self.run(conventions)[0]
 
     def candidate_floor(self, expected: dict[str, NamedTensor], conventions: LayerConventions) -> NoiseFloor:
         """The full noise floor of the computation ``conventions`` describes, at the example's precision."""
         ref = self._reference(conventions)
-        reference, trace = run_reference(ref, self.data)
+        reference, trace = self.run(conventions)
         return noise_floor(ref, self.data, reference, trace, precision=self.noise.precision)
 
     def candidates(self, *, with_mask: bool, with_initial_state: bool) -> list[Candidate]:
@@ -152,9 +162,8 @@ def residual_ratio(example: Example, conventions: LayerConventions, *,
     trace = None
     try:
         if precise == "sampled":
-            ref = example._reference(conventions)
-            expected, trace = run_reference(ref, example.data)
-            sample = run_reference(ref, example.data, dtype=example.noise.precision)[1]
+            expected, trace = example.run(conventions)
+            sample = run_reference(example._reference(conventions), example.data, dtype=example.noise.precision)[1]
         else:
             expected = example.expected(conventions)
     except ValueError:  # a candidate that does not apply to this example (e.g. LSTM gate order on a GRU cell)
@@ -222,9 +231,11 @@ def single_hypotheses(examples: Sequence[Example], *, with_mask: bool, with_init
 
 
 def diagnose(
-    examples: Sequence[Example], *, with_mask: bool, with_initial_state: bool, pairs: bool = True
+    examples: Sequence[Example], *, with_mask: bool, with_initial_state: bool, pairs: bool = True,
+    closest: bool = True,
 ) -> Diagnosis:
-    """Search single faults, then pairs, for conventions that reproduce the port."""
+    """Search single faults, then pairs, for conventions that reproduce the port (``closest``: when nothing
+    does, measure the three nearest on every example for the answer)."""
     if not examples:
         return Diagnosis()
     singles = single_hypotheses(examples, with_mask=with_mask, with_initial_state=with_initial_state)
@@ -258,7 +269,7 @@ def diagnose(
         result.explained = [f for f in confirmed if f.ratio <= 1.0]
         screened += screened_pairs
 
-    if not result.explained:
+    if not result.explained and closest:
         ranked = sorted(screened, key=lambda f: f.ratio)[:3]
         result.closest = [evaluate(f.hypothesis, examples) for f in ranked]
     result.ambiguous = len(result.explained) > 1

@@ -39,7 +39,7 @@ from harness.check.conditions import CauseGroup, partition
 from harness.check.diagnosis import Example, Hypothesis, evaluate, passes_screen, screen_limit
 from harness.oracle.compare import CaseResult, compare, summarize
 from harness.oracle.conventions import KERAS_LAYER
-from harness.oracle.reference import layer_reference, run_reference
+from harness.oracle.reference import layer_reference
 from harness.oracle.tolerance import noise_floor
 from harness.ports.guard import first_non_finite
 from reference_cells.precision import BFLOAT16, FLOAT16, Precision, fixed
@@ -54,7 +54,7 @@ def at_precision(example: Example, precision: Precision) -> tuple[Example, CaseR
     """``example`` with its noise floor measured at ``precision``, and its verdict there."""
     spec = example.data.spec
     ref = layer_reference(example.data, example.layer)
-    reference, trace = run_reference(ref, example.data)
+    reference, trace = example.run(KERAS_LAYER)
     noise = noise_floor(ref, example.data, reference, trace, precision=precision)
     moved = dataclasses.replace(example, noise=noise)
     records = compare(spec.case_id(), spec.kind, example.port, example.keras or {}, noise)
@@ -99,17 +99,18 @@ def _plausible(groups: Sequence[CauseGroup], examples: Sequence[Example], precis
 
 def undeclared_precision(
     examples: Sequence[Example], diverging: Sequence[int], *, declared: Precision, groups: Sequence[CauseGroup],
-    with_mask: bool, with_initial_state: bool,
+    with_mask: bool, with_initial_state: bool, screen: bool = True,
 ) -> tuple[Precision, list[Example], list[CaseResult], list[CauseGroup]] | None:
     """The finest :data:`LADDER` precision below ``declared`` that accounts for every diverging example
     (``diverging``: indices into ``examples``; ``groups``: their partition at ``declared``), with the
     examples moved to it, their verdicts there and the partition of those still diverging there
-    (member indices into ``examples``). None when no precision does.
+    (member indices into ``examples``). None when no precision does. ``screen=False`` skips the
+    plausibility screen (the caller searched single causes only, without their closest candidates).
 
     Its symptom (``docs/flags.md``) is :data:`harness.check.catalogue.PRECISION_SYMPTOM`."""
     tried = gridded(examples, diverging, declared=declared)
     for precision in reversed(tried):  # coarsest first: a bfloat16 port's values are float16 values too
-        if not _plausible(groups, [*examples], precision):
+        if screen and not _plausible(groups, [*examples], precision):
             continue
         moved = [at_precision(ex, precision) if k in diverging else (ex, None) for k, ex in enumerate(examples)]
         at = [m for m, _ in moved]
