@@ -49,7 +49,7 @@ from reference_cells import activations
 from reference_cells.conventions import KERAS, LSTM_GATE_ORDER, Conventions
 from reference_cells.gates import bias_scale, split_gates
 from reference_cells.layer_config import LayerOptions
-from reference_cells.sequence import SequenceTrace, StatefulSequence, StepFactory, StepFunction, _drive
+from reference_cells.sequence import SequenceTrace, StatefulSequence, StepFunction, _drive
 
 GATE_ORDER = LSTM_GATE_ORDER
 STATE_NAMES = ("h", "c")
@@ -377,18 +377,11 @@ class StatefulConvLSTM(StatefulSequence):
         *,
         conventions: Conventions = KERAS,
         dtype: np.dtype | type = np.float64,
-        step_for: StepFactory | None = None,
     ) -> None:
-        super().__init__(f"ConvLSTM{rank}D", weights, config, conventions=conventions, dtype=dtype,
-                         step_for=step_for)
+        super().__init__(f"ConvLSTM{rank}D", weights, config, conventions=conventions, dtype=dtype)
         self.rank = rank
 
     def _run(self, x: np.ndarray, *, mask, initial_state, carried_state) -> SequenceTrace:
-        if self.step_for is not None:
-            return run_conv_lstm_with_step(
-                self.rank, self.step_for(self.kind, self.weights, self.config), x, self.weights, self.config,
-                mask=mask, initial_state=initial_state, carried_state=carried_state, dtype=self.dtype,
-            )
         return run_conv_lstm(
             self.rank, x, self.weights, self.config, mask=mask, initial_state=initial_state,
             conventions=self.conventions, dtype=self.dtype, carried_state=carried_state,

@@ -398,12 +398,10 @@ class StatefulSequence:
         *,
         conventions: Conventions = KERAS,
         dtype: np.dtype | type = np.float64,
-        step_for: StepFactory | None = None,
     ) -> None:
         self.kind, self.weights, self.config = kind, list(weights), dict(config)
         self.conventions = conventions
         self.dtype = dtype if isinstance(dtype, Precision) else np.dtype(dtype)
-        self.step_for = step_for  # someone else's cell maths in this loop (then conventions touch the loop only)
         self.states: tuple[np.ndarray, ...] | None = None
 
     def reset_states(self) -> None:
@@ -419,12 +417,6 @@ class StatefulSequence:
 
     def _run(self, x: np.ndarray, *, mask, initial_state, carried_state) -> SequenceTrace:
         """One call of the layer (subclasses swap in another layer, e.g. ConvLSTM)."""
-        if self.step_for is not None:
-            return run_sequence_with_step(
-                self.kind, self.step_for(self.kind, self.weights, self.config), x, self.config, mask=mask,
-                initial_state=initial_state, carried_state=carried_state, dtype=self.dtype,
-                conventions=self.conventions,
-            )
         return run_sequence(
             self.kind, x, self.weights, self.config, mask=mask, initial_state=initial_state,
             conventions=self.conventions, dtype=self.dtype, carried_state=carried_state,

@@ -16,23 +16,17 @@ Gets wrong: the batch and time axes mixed by reshape. Expected: mismatch, flag
 
 import numpy as np
 
-from numpy_rnn_loop import get_activation, run_layer  # the shared time loop next to this file
+from correct_bidirectional import make_simple_rnn_cell  # the correct cell port next to this file
+from numpy_rnn_loop import run_layer  # the shared time loop next to this file
 
 
 def simple_rnn(x, weights, config, mask=None):
-    act = get_activation(config.get("activation", "tanh"))
-    kernel, recurrent = np.asarray(weights[0], np.float64), np.asarray(weights[1], np.float64)
-    bias = np.asarray(weights[2], np.float64) if config.get("use_bias", True) else 0.0
-
-    def cell(x_t, states):
-        h = act(x_t @ kernel + bias + states[0] @ recurrent)
-        return h, [h]
-
+    cell, units = make_simple_rnn_cell(weights, config)
     batch, steps, features = x.shape
     x_tm = np.asarray(x).reshape(steps, batch, features)  # BUG: x.transpose(1, 0, 2)
     m_tm = None if mask is None else np.asarray(mask).reshape(steps, batch)  # BUG: mask.T
     # The shared loop is batch-major: hand it the time-major arrays swapped back, as the author's loop reads them.
-    returned = run_layer(cell, x_tm.transpose(1, 0, 2), config, 1, recurrent.shape[0],
+    returned = run_layer(cell, x_tm.transpose(1, 0, 2), config, 1, units,
                          mask=None if m_tm is None else m_tm.T)
     out = returned[0] if config.get("return_state", False) else returned
     if config.get("return_sequences", False):

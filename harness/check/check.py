@@ -452,17 +452,15 @@ def _configurations(port: Port, fixed: Mapping[str, Any], *, count: int, layers:
 
 def _draw_examples(port: Port, fixed: Mapping[str, Any], drawn: list, cases: Any, *, count: int,
                    seed: int) -> list[CaseSpec]:
-    """``count`` examples over the layer configurations ``drawn``; ``cases(layer strategy)`` draws one.
+    """``count`` examples over the layer configurations ``drawn`` for a port that draws several
+    examples per build (an export; :func:`_shares_builds`); ``cases(layer strategy)`` draws one.
 
-    A hand-written port: each example draws its configuration, shapes, weights and data.
-    A port that draws several examples per build (an export): one build per configuration, its
+    One build per configuration, its
     examples in a row. The build's first example is drawn as for a hand-written port (its shapes,
     mask and initial-state presence, weight scales, seed); the others keep all of that and its
     weights (``weights_seed`` = its seed) and draw their own data seed (inputs, mask rows,
     initial state values) and, for cells, input scale. So a 10-example LSTM check exports 4
     times instead of 10."""
-    if not _shares_builds(port, fixed):
-        return draw_examples(cases(st.sampled_from(drawn)), count=count, seed=seed)
     # Each configuration's last example in an ordinary draw of 8 per configuration (not its first:
     # Hypothesis starts from the minimal example, batch 1, one step, seed 0); a configuration the
     # draw missed gets its own draw.
