@@ -7,13 +7,17 @@ depends on the backend:
 * **tensorflow** and **keras2** (tf_keras): ``tf.function`` with an input
   signature whose ``None`` dimensions (batch, time) stay dynamic, so one
   trace serves every case of the signature.
-* **jax**: ``jax.jit`` over the layer's ``stateless_call``, with the
-  variables as *arguments*. Jitting ``layer(x)`` itself would bake the
-  weights in as constants at trace time, so later ``set_weights`` would be
-  silently ignored. JAX retraces per concrete shape, so the runner pads
-  SimpleRNN/LSTM/GRU calls to power-of-two batch and time buckets first
-  (:mod:`harness.target.buckets`): one compile per configuration and bucket. Non-trainable variables (a stateful layer's states)
-  are written back after the call, as Keras does eagerly.
+* **jax**: ``jax.jit`` over the layer's ``__call__`` in a ``StatelessScope``
+  (what ``Layer.stateless_call`` does with ``call``), with the variables as *arguments*.
+  Jitting ``layer(x)`` itself would bake the weights in as constants at trace
+  time, so later ``set_weights`` would be silently ignored. A stateful RNN's
+  states are variables Keras does not track (``rnn.py``
+  ``_create_state_variables`` is ``no_automatic_dependency_tracking``), so
+  ``stateless_call`` cannot feed or return them; they are arguments and
+  results here too, and are written back after the call, as Keras does
+  eagerly. JAX retraces per concrete shape, so the runner pads
+  SimpleRNN/LSTM/GRU calls to shape buckets first
+  (:mod:`harness.target.buckets`): one compile per configuration and bucket.
 * **torch**: eager under ``torch.no_grad()``; ``torch.compile`` costs seconds
   per shape, more than a whole case's eager run at these sizes.
 
@@ -74,7 +78,7 @@ def reset_states(layer: Any) -> None:
     except AttributeError:
         keras = import_keras()
         for variable in keras.tree.flatten(layer.states):
-            variable.assign(keras.ops.zeros_like(variable))
+            variable.assign(np.zeros(tuple(variable.shape), dtype=np.dtype(variable.dtype)))  # JAX: no zeros_like(Variable)
 
 
 def compile_layer_call(layer: Any, *, signature: Sequence[ArgSpec], split: Split) -> Callable[..., Any]:
@@ -83,8 +87,6 @@ def compile_layer_call(layer: Any, *, signature: Sequence[ArgSpec], split: Split
     if backend in ("tensorflow", "keras2"):
         return _tf_call(layer, signature, split)
     if backend == "jax":
-        if _has_untracked_state(layer):
-            return _eager_call(layer, split)
         return _jax_call(layer, split)
     if backend == "torch":
         return _eager_call(layer, split)
@@ -106,30 +108,39 @@ def _tf_call(layer: Any, signature: Sequence[ArgSpec], split: Split) -> Callable
 def _jax_call(layer: Any, split: Split) -> Callable[..., Any]:
     import jax
 
-    def pure(trainable, non_trainable, *args):
+    keras = import_keras()
+    trainable, non_trainable, states = layer.trainable_variables, layer.non_trainable_variables, _states(layer)
+
+    def pure(trainable_values, non_trainable_values, state_values, *args):
         positional, keywords = split(args)
-        return layer.stateless_call(trainable, non_trainable, *positional, **keywords)
+        mapping = [*zip(trainable, trainable_values), *zip(non_trainable, non_trainable_values),
+                   *zip(states, state_values)]
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            out = layer(*positional, **keywords)  # __call__, as a user calls it (masks, compute_mask...)
+        return (out, [scope.get_current_value(v) for v in non_trainable],
+                [scope.get_current_value(v) for v in states])
 
     jitted = jax.jit(pure)
 
     def run(*args):
-        trainable = [v.value for v in layer.trainable_variables]
-        non_trainable = [v.value for v in layer.non_trainable_variables]
-        out, new_non_trainable = jitted(trainable, non_trainable, *args)
-        for variable, value in zip(layer.non_trainable_variables, new_non_trainable):
+        out, new_non_trainable, new_states = jitted([v.value for v in trainable], [v.value for v in non_trainable],
+                                                    [v.value for v in states], *args)
+        for variable, value in zip([*non_trainable, *states], [*new_non_trainable, *new_states]):
             variable.assign(value)
         return to_numpy(out)
 
     return run
 
 
-def _has_untracked_state(layer: Any) -> bool:
-    """A stateful RNN keeps its states in variables Keras does not track
-    (``rnn.py`` ``_create_state_variables`` is ``no_automatic_dependency_tracking``),
-    so ``stateless_call`` can neither feed nor return them: jitted, the states
-    would be frozen at trace time. Such layers run eagerly."""
-    inner = [layer, getattr(layer, "forward_layer", None), getattr(layer, "backward_layer", None)]
-    return any(getattr(part, "stateful", False) for part in inner if part is not None)
+def _states(layer: Any) -> list:
+    """A stateful RNN's state variables (its own, or each Bidirectional half's), which Keras does not track."""
+    keras = import_keras()
+    parts = [layer, getattr(layer, "forward_layer", None), getattr(layer, "backward_layer", None)]
+    found: dict[int, Any] = {}
+    for part in parts:
+        if part is not None and getattr(part, "stateful", False) and getattr(part, "states", None) is not None:
+            found.update((id(v), v) for v in keras.tree.flatten(part.states))
+    return list(found.values())
 
 
 def _eager_call(layer: Any, split: Split) -> Callable[..., Any]:

@@ -30,6 +30,7 @@ from harness.oracle.references import LayerReference
 from harness.target import targets
 from harness.target.backends import ArgSpec, clear_session, compile_layer_call, reset_states
 from harness.target.buckets import pad_call, unpad_return
+from harness.target.fast_build import build_skipping_initializers
 from harness.target.keras_env import import_keras
 from harness.target.lru import LRUCache
 
@@ -55,10 +56,15 @@ class KerasRunner:
     def _compiled(self, spec: CaseSpec, with_mask: bool) -> _Compiled:
         layer_spec = spec.layer
         batch = spec.batch if layer_spec.stateful else None
+        with_mask = with_mask or self._bucketed(spec)  # a padded call always passes a mask: one layer for both
 
         def build() -> _Compiled:
             layer = layer_spec.build(self._keras)
-            layer.build((batch, None, *layer_spec.input_shape))
+            shape = (batch, None, *layer_spec.input_shape)
+            if targets.active().name == "jax":  # the only target whose initializers compile (fast_build.py)
+                build_skipping_initializers(layer, shape, keras=self._keras)
+            else:
+                layer.build(shape)
             return _Compiled(layer=layer)
 
         return self._cache.get((layer_spec, with_mask, batch), build)
@@ -108,12 +114,11 @@ class KerasRunner:
         fn = entry.calls[(with_init, steps, has_mask)] = compile_layer_call(entry.layer, signature=signature, split=split)
         return fn
 
-    def _bucketed(self, data: CaseData) -> bool:
-        """Pad this case's call to a shape bucket (:mod:`harness.target.buckets`): on JAX, whose
-        jit compiles per concrete shape, for a SimpleRNN/LSTM/GRU layer called once and not stateful."""
-        spec = data.spec.layer
-        return (targets.active().name == "jax" and isinstance(spec, CellSpec) and not spec.stateful
-                and len(data.chunk_bounds()) == 1)
+    @staticmethod
+    def _bucketed(spec: CaseSpec) -> bool:
+        """Pad this case's calls to shape buckets (:mod:`harness.target.buckets`): on JAX, whose
+        jit compiles per concrete shape, for a SimpleRNN/LSTM/GRU layer (a stateful one chunk by chunk)."""
+        return targets.active().name == "jax" and isinstance(spec.layer, CellSpec)
 
     def release(self) -> None:
         """Drop every cached layer and trace, and Keras's global naming state.
@@ -132,21 +137,21 @@ class KerasRunner:
         entry.layer.set_weights(data.weights)
         if data.spec.layer.stateful:
             reset_states(entry.layer)
-        if self._bucketed(data):
-            layer = data.spec.layer
-            args, padding = pad_call(data.x, data.mask, data.initial_state, static_time=layer.unroll,
-                                     backwards=layer.go_backwards)
-            fn = self._call(entry, data, data.initial_state is not None, args[0].shape[1], has_mask=True)
-            return [(0, data.spec.timesteps, unpad_return(fn(*args), padding, sequences=layer.return_sequences))]
+        layer = data.spec.layer
+        bucketed = self._bucketed(data.spec)
         calls = []
         for k, (a, b) in enumerate(data.chunk_bounds()):
             with_init = data.initial_state is not None and k == 0
-            args = [data.x[:, a:b]]
-            if data.mask is not None:
-                args.append(data.mask[:, a:b])
-            if with_init:
-                args += list(data.initial_state)
-            calls.append((a, b, self._call(entry, data, with_init, b - a)(*args)))
+            mask = None if data.mask is None else data.mask[:, a:b]
+            init = list(data.initial_state) if with_init else []
+            if bucketed:
+                args, padding = pad_call(data.x[:, a:b], mask, init, static_time=layer.unroll,
+                                         backwards=layer.go_backwards, static_rows=layer.stateful)
+                fn = self._call(entry, data, with_init, args[0].shape[1], has_mask=True)
+                calls.append((a, b, unpad_return(fn(*args), padding, sequences=layer.return_sequences)))
+            else:
+                args = [data.x[:, a:b], *([] if mask is None else [mask]), *init]
+                calls.append((a, b, self._call(entry, data, with_init, b - a)(*args)))
         return calls
 
     def run(self, data: CaseData, ref: LayerReference) -> dict[str, NamedTensor]:
