@@ -118,10 +118,11 @@ def run_targets_on_dask(names: Sequence[str], *, address: str, out: Path, cells:
     (``local``: a LocalCluster); each target's files are written here, as its subprocess sweep writes them."""
     import time
 
-    from harness.sweep.dask_run import run_on_dask
+    from harness.sweep.dask_run import require_dask, run_on_dask
     from harness.sweep.dask_targets import decode, target_group
     from harness.sweep.run import SweepOptions, SweepResult, draw_groups, lost_groups, write_outputs
 
+    require_dask()
     runnable, skipped = _installed(names)
     # The subprocess sweep's options (its defaults but these), so the same groups and cases.
     options = SweepOptions(cells=tuple(cells), examples=examples, seed=seed, max_timesteps=max_timesteps,
