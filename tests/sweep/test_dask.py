@@ -201,7 +201,9 @@ def test_a_sweep_on_a_dask_cluster_writes_the_local_sweeps_records_byte_for_byte
     capsys.readouterr()
     for name in ("records.csv", "cases.csv", "summary.csv"):
         assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
-    assert len((tmp_path / "local" / "cases.csv").read_text().splitlines()) == 1 + 48
+    import pandas as pd
+
+    assert len(pd.read_csv(tmp_path / "local" / "cases.csv")) == 48  # rows, not lines: a Keras crash's text has newlines
 
 
 @pytest.mark.dask
@@ -221,4 +223,6 @@ def test_a_matrix_on_a_dask_cluster_writes_the_local_matrix_byte_for_byte(dask_c
         f"{target}/{name}" for target in ("tensorflow", other) for name in ("records.csv", "cases.csv", "summary.csv")]
     for name in names:
         assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name
-    assert len((tmp_path / "local" / other / "cases.csv").read_text().splitlines()) == 1 + 8
+    import pandas as pd
+
+    assert len(pd.read_csv(tmp_path / "local" / other / "cases.csv")) == 8
