@@ -128,7 +128,8 @@ def run_targets_on_dask(names: Sequence[str], *, address: str, out: Path, cells:
     options = SweepOptions(cells=tuple(cells), examples=examples, seed=seed, max_timesteps=max_timesteps,
                            scheduler=address)
     groups = draw_groups(options)
-    items = [(name, group) for name in runnable for group in groups]  # target-major: item i is groups[i % n]
+    # Target-major: item i is groups[i % n]; a target's first group also brings back the versions that ran it.
+    items = [(name, group, j == 0) for name in runnable for j, group in enumerate(groups)]
     n = len(groups)
     if echo:
         print(f"matrix: sweeping on {', '.join(runnable)} as {len(items)} Dask tasks ({address}) ...",
@@ -150,7 +151,8 @@ def run_targets_on_dask(names: Sequence[str], *, address: str, out: Path, cells:
         outcomes, versions = [], None
         for answer in answers[k * n:(k + 1) * n]:
             if isinstance(answer, bytes):
-                group_outcomes, versions = decode(answer)
+                group_outcomes, found = decode(answer)
+                versions = versions or found
             else:  # on_lost's error outcomes
                 group_outcomes = answer
             outcomes += group_outcomes

@@ -48,11 +48,11 @@ class TargetChild:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def run(self, group: list) -> bytes:
-        """The child's pickled ``(outcomes, versions)`` for ``group``."""
+    def run(self, group: list, *, versions: bool = False) -> bytes:
+        """The child's pickled ``(outcomes, versions or None)`` for ``group``."""
         with self._lock:
             try:
-                pickle.dump(group, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((group, versions), self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
                 self.proc.stdin.flush()  # type: ignore[union-attr]
                 status, payload = pickle.load(self.proc.stdout)  # type: ignore[arg-type]
             except (OSError, EOFError, pickle.UnpicklingError):
@@ -80,9 +80,10 @@ def _where() -> str:
         return socket.gethostname()
 
 
-def target_group(item: tuple[str, list]) -> bytes:
-    """Dask task: one compile group ``(target, group)`` on this worker's child process for the target."""
-    target, group = item
+def target_group(item: tuple[str, list, bool]) -> bytes:
+    """Dask task: one compile group ``(target, group, versions)`` on this worker's child process for the
+    target (``versions``: also return the package versions, asked once per target for provenance.json)."""
+    target, group, versions = item
     with _START:
         child = _CHILDREN.get(target)
         if child is None or not child.alive():
@@ -90,11 +91,11 @@ def target_group(item: tuple[str, list]) -> bytes:
                 raise TargetError(f"{target} is not installed on Dask worker {_where()}; install it there with "
                                   f"`{targets.get(target).install_hint()}`")
             child = _CHILDREN[target] = TargetChild(target)
-    return child.run(group)
+    return child.run(group, versions=versions)
 
 
-def decode(answer: bytes) -> tuple[list, dict[str, Any]]:
-    """``(outcomes, versions)`` from :func:`target_group`'s answer (on the client)."""
+def decode(answer: bytes) -> tuple[list, dict[str, Any] | None]:
+    """``(outcomes, versions or None)`` from :func:`target_group`'s answer (on the client)."""
     return pickle.loads(answer)
 
 
@@ -110,16 +111,17 @@ def serve(target: str) -> int:
         from harness.target.keras_env import versions
 
         limit_threads()  # Ctrl-C is the worker's; TensorFlow one thread per op
-        found = versions()  # what computed the numbers (for provenance.json)
     except RnnParityError as exc:
         print(f"rnn-parity {target} child: {exc}", file=sys.stderr)
         return 2
     while True:
         try:
-            group = pickle.load(requests)
+            group, want_versions = pickle.load(requests)
         except EOFError:
             return 0  # the worker closed the pipe, or died
         try:
+            # versions() imports every installed backend (seconds): only when asked, once per target
+            found = versions() if want_versions else None
             answer = ("ok", pickle.dumps((run_group(group), found), protocol=pickle.HIGHEST_PROTOCOL))
         except Exception as exc:  # noqa: BLE001 - the worker raises it as one line; the child goes on
             answer = ("error", f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}")

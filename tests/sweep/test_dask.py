@@ -116,6 +116,7 @@ def run_inline(task, items, *, address, on_result, on_lost):
 @pytest.mark.keras
 def test_matrix_tasks_write_the_sweeps_files_and_a_target_missing_on_the_worker_is_one_line(monkeypatch, tmp_path):
     pytest.importorskip("distributed", reason=NO_DASK)
+    import json
     import types
 
     import pandas as pd
@@ -149,6 +150,8 @@ def test_matrix_tasks_write_the_sweeps_files_and_a_target_missing_on_the_worker_
     reason = jax.error[0]
     assert reason.startswith("TargetError: jax is not installed on Dask worker") and ".[jax]" in reason
     assert "\n" not in reason
+    ran = json.loads((tmp_path / "dask" / "tensorflow" / "provenance.json").read_text())
+    assert ran["versions"]["target"] == "tensorflow" and ran["options"]["scheduler"] == "local"
     here = run_sweep(SweepOptions(**sizes), progress=False)  # the subprocess sweep's outcomes
     write_outputs(here, tmp_path / "here")
     for name in ("records.csv", "cases.csv", "summary.csv"):
