@@ -107,10 +107,15 @@ def serve(target: str) -> int:
     try:
         targets.use_target(target)
         from harness.sweep.task import run_group
-        from harness.sweep.workers import limit_threads
+        from harness.sweep.workers import ignore_interrupts, limit_threads
         from harness.target.keras_env import versions
 
-        limit_threads()  # Ctrl-C is the worker's; TensorFlow one thread per op
+        # Ctrl-C is the worker's; TensorFlow one thread per op, as in the sweep's workers (JAX and
+        # PyTorch run no TensorFlow: importing it would cost seconds and memory for nothing)
+        if targets.get(target).keras_backend == "tensorflow":
+            limit_threads()
+        else:
+            ignore_interrupts()
     except RnnParityError as exc:
         print(f"rnn-parity {target} child: {exc}", file=sys.stderr)
         return 2
@@ -121,7 +126,8 @@ def serve(target: str) -> int:
             return 0  # the worker closed the pipe, or died
         try:
             # versions() imports every installed backend (seconds): only when asked, once per target
-            found = versions() if want_versions else None
+            # (as plain strings: torch's version is a str subclass whose unpickling imports torch)
+            found = {k: str(v) for k, v in versions().items()} if want_versions else None
             answer = ("ok", pickle.dumps((run_group(group), found), protocol=pickle.HIGHEST_PROTOCOL))
         except Exception as exc:  # noqa: BLE001 - the worker raises it as one line; the child goes on
             answer = ("error", f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}")
