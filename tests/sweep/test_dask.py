@@ -101,6 +101,21 @@ def test_matrix_scheduler_without_dask_is_one_line(monkeypatch, capsys, tmp_path
     assert code == cli.EXIT_ERROR and err.count("\n") == 0 and ".[dask]" in err
 
 
+def test_matrix_scheduler_runs_the_matrix_on_dask(monkeypatch, tmp_path, capsys):
+    import pandas as pd
+
+    from harness.reporting import matrix
+
+    calls = []
+    monkeypatch.setattr(matrix, "run_targets_on_dask", lambda names, **kw: calls.append((names, kw)) or matrix.MatrixRun(
+        cases=pd.DataFrame()))
+    cli.main(["matrix", "--targets", "tensorflow", "--cells", "GRU", "--examples", "1", "--scheduler", "tcp://h:8786",
+              "--out", str(tmp_path)])
+    capsys.readouterr()
+    assert calls == [(("tensorflow",), dict(address="tcp://h:8786", out=tmp_path, cells=("GRU",), examples=1, seed=7,
+                                            max_timesteps=64))]
+
+
 def run_inline(task, items, *, address, on_result, on_lost):
     """``run_on_dask`` with every task run here, in order, as by one worker process."""
     results = []
@@ -140,10 +155,16 @@ def test_matrix_tasks_write_the_sweeps_files_and_a_target_missing_on_the_worker_
         with pytest.raises(WorkerError, match="killed by signal") as dead:
             child.run([])
         assert "\n" not in str(dead.value)
+        started = []
+        monkeypatch.setattr(dask_targets, "TargetChild", lambda target: types.SimpleNamespace(
+            alive=lambda: True, run=lambda group, versions: started.append(target) or b""))
+        dask_targets.target_group(("tensorflow", [], False))  # the next task of the target: a new child
+        assert started == ["tensorflow"]
     finally:
         for child in dask_targets._CHILDREN.values():
-            child.proc.kill()
-            child.proc.wait()
+            if hasattr(child, "proc"):
+                child.proc.kill()
+                child.proc.wait()
     matrix.write_matrix(run, tmp_path / "dask")  # the matrix finishes
     jax = pd.read_csv(tmp_path / "dask" / "jax" / "cases.csv")
     assert list(jax.status) == ["error"] * 3
