@@ -85,18 +85,13 @@ def test_ctrl_c_cancels_the_rest_and_keeps_the_finished_groups():
     assert sum(r is not None for r in partial) == 2
 
 
-def test_scheduler_without_dask_is_one_line(monkeypatch, capsys, tmp_path):
+@pytest.mark.parametrize("command", [
+    ["sweep", "--cells", "GRU", "--examples", "2", "--no-progress"],
+    ["matrix", "--targets", "tensorflow", "--cells", "GRU", "--examples", "1"],
+], ids=["sweep", "matrix"])
+def test_scheduler_without_dask_is_one_line(command, monkeypatch, capsys, tmp_path):
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if the extra were not installed
-    code = cli.main(["sweep", "--cells", "GRU", "--examples", "2", "--scheduler", "local", "--no-progress",
-                     "--out", str(tmp_path)])
-    err = capsys.readouterr().err.strip()
-    assert code == cli.EXIT_ERROR and err.count("\n") == 0 and ".[dask]" in err
-
-
-def test_matrix_scheduler_without_dask_is_one_line(monkeypatch, capsys, tmp_path):
-    monkeypatch.setitem(sys.modules, "distributed", None)
-    code = cli.main(["matrix", "--targets", "tensorflow", "--cells", "GRU", "--examples", "1", "--scheduler", "local",
-                     "--out", str(tmp_path)])
+    code = cli.main(command + ["--scheduler", "local", "--out", str(tmp_path)])
     err = capsys.readouterr().err.strip()
     assert code == cli.EXIT_ERROR and err.count("\n") == 0 and ".[dask]" in err
 
