@@ -180,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--per-config", type=int, default=8, metavar="K", help="sweep cases per layer configuration (default 8)")
     report.add_argument("--workers", type=int, default=1, help="sweep worker processes (default 1)")
     report.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="run the sweep's compile groups on a Dask cluster (tcp://HOST:PORT or `local`; extra .[dask])")
+                        help="run the sweep's compile groups (and --targets' matrix) on a Dask cluster "
+                             "(tcp://HOST:PORT or `local`; extra .[dask])")
     report.add_argument("--merge", nargs="+", type=Path, default=None, metavar="SHARD_DIR",
                         help="report on these `sweep --shard K/N --out DIR` outputs instead of running the sweep")
     report.add_argument("--exports", type=_cells, default=None, metavar="EXPORTERS",
@@ -194,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only compare two existing runs (e.g. reports/<id> reports/latest)")
     _add_target(report)
 
-    matrix = sub.add_parser("matrix", help="the same sweep on every target (each in a subprocess): matrix.csv/.html")
+    matrix = sub.add_parser("matrix", help="the same sweep on every target (each in a subprocess, or on Dask): "
+                                           "matrix.csv/.html")
     matrix.add_argument("--targets", type=_cells, default=None,
                         help="comma-separated targets, or 'all' (default: every installed one)")
     matrix.add_argument("--cells", type=_cells, default=("SimpleRNN", "LSTM", "GRU", "Bidirectional", "StackedRNN",
@@ -203,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     matrix.add_argument("--seed", type=int, default=7)
     matrix.add_argument("--max-timesteps", type=int, default=64)
     matrix.add_argument("--out", type=Path, default=Path("matrix-out"), help="output directory (default matrix-out/)")
+    matrix.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run every target's compile groups as tasks on a Dask cluster (tcp://HOST:PORT or `local`; "
+                             "each worker runs a target in a child process it keeps); needs pip install -e '.[dask]'")
 
     merge = sub.add_parser("merge", help="merge `sweep --shard K/N --out DIR` outputs into one sweep output")
     merge.add_argument("shards", nargs="+", type=Path, metavar="SHARD_DIR", help="every shard's --out directory")
@@ -538,15 +543,18 @@ def _resolve_targets(names: tuple[str, ...] | None) -> tuple[str, ...]:
 
 
 def _run_matrix(args: argparse.Namespace, out: Path):
-    from harness.reporting.matrix import run_targets, write_matrix
+    from harness.reporting.matrix import run_targets, run_targets_on_dask, write_matrix
     from harness.sweep.run import SweepOptions
 
     try:
         SweepOptions(cells=args.cells, examples=args.examples, seed=args.seed, max_timesteps=args.max_timesteps)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    run = run_targets(_resolve_targets(args.targets), out=out, cells=args.cells, examples=args.examples,
-                      seed=args.seed, max_timesteps=args.max_timesteps)
+    sweep = dict(out=out, cells=args.cells, examples=args.examples, seed=args.seed, max_timesteps=args.max_timesteps)
+    if args.scheduler:
+        run = run_targets_on_dask(_resolve_targets(args.targets), address=args.scheduler, **sweep)
+    else:
+        run = run_targets(_resolve_targets(args.targets), **sweep)
     return run, write_matrix(run, out)
 
 

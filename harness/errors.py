@@ -38,3 +38,7 @@ class PortUnsupported(PortCallError):
 
 class ModelError(RnnParityError, ValueError):
     """A saved model cannot be loaded or used."""
+
+
+class WorkerError(RnnParityError, RuntimeError):
+    """A Dask worker could not run a task (a target's child process died or failed there)."""

@@ -2,8 +2,11 @@
 
 Keras fixes its backend when it is imported, so each target runs in its own
 subprocess (``python -m harness sweep --target T --out DIR/T``) with the same
-seed and options, hence the same cases. Their ``cases.csv`` files are read
-back, every case counted in each of its option groups
+seed and options, hence the same cases; with ``--scheduler`` every target's
+compile groups are tasks on one Dask cluster instead, each run in a child process
+per target that the worker keeps (:mod:`harness.sweep.dask_targets`), and the
+client writes each target's sweep files, byte for byte the subprocess's.
+Their ``cases.csv`` files are read back, every case counted in each of its option groups
 (:func:`harness.layers.columns.option_groups`), and reduced to one row per
 (target, cell, group):
 
@@ -60,18 +63,36 @@ def sweep_command(target: str, *, out: Path, cells: Sequence[str], examples: int
             "--out", str(out), "--no-progress"]
 
 
+def _installed(names: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """The targets installed here, and why the others are skipped."""
+    runnable, skipped = [], {}
+    for name in names:
+        if targets.installed(name):
+            runnable.append(name)
+        else:
+            skipped[name] = f"not installed ({targets.get(name).install_hint()})"
+    return runnable, skipped
+
+
+def _read_cases(out: Path, name: str) -> pd.DataFrame:
+    frame = pd.read_csv(out / name / "cases.csv")
+    frame.insert(0, "target", name)
+    return frame
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def run_targets(names: Sequence[str], *, out: Path, cells: Sequence[str], examples: int, seed: int,
                 max_timesteps: int, echo: bool = True) -> MatrixRun:
     """Run the sweep once per target, each in a subprocess; missing targets are skipped, not fatal."""
     import json
     import time
 
-    frames, skipped, seconds = [], {}, {}
-    for name in names:
-        target = targets.get(name)
-        if not targets.installed(name):
-            skipped[name] = f"not installed ({target.install_hint()})"
-            continue
+    runnable, skipped = _installed(names)
+    frames, seconds = [], {}
+    for name in runnable:
         if echo:
             print(f"matrix: sweeping on {name} ...", file=sys.stderr, flush=True)
         start = time.perf_counter()
@@ -83,15 +104,63 @@ def run_targets(names: Sequence[str], *, out: Path, cells: Sequence[str], exampl
             last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
             skipped[name] = f"the sweep failed (exit {proc.returncode}): {last}"
             continue
-        frame = pd.read_csv(cases_csv)
-        frame.insert(0, "target", name)
-        frames.append(frame)
+        frames.append(_read_cases(out, name))
         prov = out / name / "provenance.json"
         if prov.is_file():
             data = json.loads(prov.read_text())
             seconds[name] = data.get("seconds", seconds[name])
-    cases = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return MatrixRun(cases=cases, skipped=skipped, seconds=seconds)
+    return MatrixRun(cases=_concat(frames), skipped=skipped, seconds=seconds)
+
+
+def run_targets_on_dask(names: Sequence[str], *, address: str, out: Path, cells: Sequence[str], examples: int,
+                        seed: int, max_timesteps: int, echo: bool = True) -> MatrixRun:
+    """:func:`run_targets` with every target's compile groups as tasks on the Dask cluster at ``address``
+    (``local``: a LocalCluster); each target's files are written here, as its subprocess sweep writes them."""
+    import time
+
+    from harness.sweep.dask_run import require_dask, run_on_dask
+    from harness.sweep.dask_targets import decode, target_group
+    from harness.sweep.run import SweepOptions, SweepResult, draw_groups, lost_groups, write_outputs
+
+    require_dask()
+    runnable, skipped = _installed(names)
+    # The subprocess sweep's options (its defaults but these), so the same groups and cases.
+    options = SweepOptions(cells=tuple(cells), examples=examples, seed=seed, max_timesteps=max_timesteps,
+                           scheduler=address)
+    groups = draw_groups(options)
+    # Target-major: item i is groups[i % n]; a target's first group also brings back the versions that ran it.
+    items = [(name, group, j == 0) for name in runnable for j, group in enumerate(groups)]
+    n = len(groups)
+    if echo:
+        print(f"matrix: sweeping on {', '.join(runnable)} as {len(items)} Dask tasks ({address}) ...",
+              file=sys.stderr, flush=True)
+    start = time.perf_counter()
+    left = {name: n for name in runnable}
+    seconds: dict[str, float] = {name: 0.0 for name in runnable}
+
+    def finished(i: int, answer: object) -> None:
+        name = runnable[i // n]
+        left[name] -= 1
+        if not left[name]:
+            seconds[name] = round(time.perf_counter() - start, 1)  # wall time until its last group (targets overlap)
+
+    answers = run_on_dask(target_group, items, address=address, on_result=finished,
+                          on_lost=lost_groups([group for _ in runnable for group in groups])) if items else []
+    frames = []
+    for k, name in enumerate(runnable):  # one target's records in memory at a time (the answers stay pickled)
+        outcomes, versions = [], None
+        for answer in answers[k * n:(k + 1) * n]:
+            if isinstance(answer, bytes):
+                group_outcomes, found = decode(answer)
+                versions = versions or found
+            else:  # on_lost's error outcomes
+                group_outcomes = answer
+            outcomes += group_outcomes
+        result = SweepResult(options, outcomes, seconds=seconds[name])
+        ran = {"target": name, **({"versions": versions} if versions else {})}  # not the client's own versions
+        write_outputs(result, out / name, provenance_extra=ran)
+        frames.append(_read_cases(out, name))
+    return MatrixRun(cases=_concat(frames), skipped=skipped, seconds=seconds)
 
 
 def matrix_frame(cases: pd.DataFrame) -> pd.DataFrame:

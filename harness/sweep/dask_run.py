@@ -57,12 +57,19 @@ def dask_group(group: list) -> list:
     return run_group(group)
 
 
-def connect(address: str) -> tuple[Any, Any]:
-    """``(client, cluster or None)`` for ``address`` (``local`` starts a LocalCluster on 127.0.0.1)."""
+def require_dask() -> None:
+    """One-line SetupError when the ``dask`` extra is missing (before any work is done)."""
     try:
-        from distributed import Client, LocalCluster
+        import distributed  # noqa: F401
     except ImportError:
         raise SetupError("--scheduler needs Dask: pip install -e '.[dask]'") from None
+
+
+def connect(address: str) -> tuple[Any, Any]:
+    """``(client, cluster or None)`` for ``address`` (``local`` starts a LocalCluster on 127.0.0.1)."""
+    require_dask()
+    from distributed import Client, LocalCluster
+
     if address == "local":
         from harness.target.keras_env import quiet_environment
 

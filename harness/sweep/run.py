@@ -228,7 +228,7 @@ def _run_in_workers(groups: list[list], workers: int, done, group_done, runner: 
     """``workers - 1`` worker processes plus this one (which starts at once, while they import TensorFlow)."""
     from harness.sweep.workers import run_in_order
 
-    lost = _lost(groups)
+    lost = lost_groups(groups)
     taken = 0
 
     def here(group: list) -> list[CaseOutcome]:
@@ -245,7 +245,7 @@ def _run_in_workers(groups: list[list], workers: int, done, group_done, runner: 
     return run_in_order(run_group, groups, workers=workers, on_result=finished, on_lost=lost, local=here)
 
 
-def _lost(groups: list[list]) -> Callable[[int, BaseException], list[CaseOutcome]]:
+def lost_groups(groups: list[list]) -> Callable[[int, BaseException], list[CaseOutcome]]:
     """``on_lost`` of the pools: a group that could not run becomes ``error`` results for its cases."""
     from harness.oracle.compare import error_result
 
@@ -264,7 +264,7 @@ def _run_on_dask(groups: list[list], address: str, done, group_done) -> list[lis
         done(outcomes)
         group_done(i, outcomes)
 
-    return run_on_dask(dask_group, groups, address=address, on_result=finished, on_lost=_lost(groups))
+    return run_on_dask(dask_group, groups, address=address, on_result=finished, on_lost=lost_groups(groups))
 
 
 def summary_rows(result: SweepResult) -> list[dict]:
@@ -338,9 +338,11 @@ class RecordStream:
         self._tmp.unlink(missing_ok=True)
 
 
-def write_outputs(result: SweepResult, out: Path, *, stream: RecordStream | None = None) -> list[Path]:
+def write_outputs(result: SweepResult, out: Path, *, stream: RecordStream | None = None,
+                  provenance_extra: dict | None = None) -> list[Path]:
     """``records.csv`` (case x tensor x timestep; from ``stream`` if the sweep streamed it),
-    ``cases.csv``, ``summary.csv``, ``provenance.json``."""
+    ``cases.csv``, ``summary.csv``, ``provenance.json`` (with ``provenance_extra``'s fields: the
+    matrix on Dask gives the versions its workers' children ran)."""
     import pandas as pd
 
     from harness.sweep.storage import provenance, write_csv, write_json
@@ -356,7 +358,7 @@ def write_outputs(result: SweepResult, out: Path, *, stream: RecordStream | None
         write_csv(pd.DataFrame(summary_rows(result)), out / "summary.csv"),
         write_json(
             provenance(seed=result.options.seed, options=dataclasses.asdict(result.options),
-                       seconds=round(result.seconds, 2), complete=not result.interrupted),
+                       seconds=round(result.seconds, 2), complete=not result.interrupted, **(provenance_extra or {})),
             out / "provenance.json",
         ),
     ]

@@ -56,11 +56,13 @@ def git_commit() -> str:
 
 
 def provenance(**extra: Any) -> dict[str, Any]:
-    """Versions, machine, commit and time of a run, plus ``extra`` (seed, profile...)."""
+    """Versions, machine, commit and time of a run, plus ``extra`` (seed, profile...; ``versions``
+    given: those of the process that ran the cases, e.g. a Dask worker's, not this one's)."""
     from harness.target.keras_env import versions
 
+    ran = extra.pop("versions", None)
     return {
-        "versions": versions(),
+        "versions": ran if ran is not None else versions(),
         "git_commit": git_commit(),
         "time_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {
