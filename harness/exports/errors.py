@@ -18,13 +18,13 @@ import contextlib
 import io
 import logging
 import os
-import re
 import sys
 import tempfile
 import warnings
 from typing import Iterator
 
 from harness.errors import RnnParityError
+from harness.messages import one_line, strip_locations  # noqa: F401 - re-exported: the exporters import them from here
 
 
 class ExportFailure(RnnParityError):
@@ -49,59 +49,9 @@ class ExportError(ExportFailure):
     """The converter crashed, the artifact failed to load, or running it failed."""
 
 
-_NOISE = re.compile(r"^(\s*$|Traceback|\s+File |WARNING: All log messages|I0000|W0000|.*in user code:\s*$)")
-_EXC_LINE = re.compile(r"^(?:\w+\.)*\w*(?:Error|Exception): (.+)$")
-
-
-def one_line(message: object, limit: int = 300) -> str:
-    """The most informative single line of a (possibly multi-line) converter message.
-
-    MLIR's ``...: error: <reason>`` first, then the innermost ``SomeError: <reason>`` of a chained
-    TensorFlow message (``in user code:`` wrappers are skipped), else the first meaningful line."""
-    lines = [strip_locations(ln).strip() for ln in str(message).splitlines() if not _NOISE.match(ln)]
-    if not lines:
-        return _clip(str(message).strip(), limit) or "no message"
-    for ln in lines:
-        if "error:" in ln:
-            return _clip(ln[ln.index("error:") + len("error:"):].strip(" :"), limit)
-    for ln in reversed(lines):
-        m = _EXC_LINE.match(ln)
-        if m:
-            return _clip(m.group(1).strip(), limit)
-    return _clip(lines[0], limit)
-
-
-def strip_locations(text: str) -> str:
-    """Remove MLIR source locations ``loc(callsite(fused[...] at ...))``, which bury the reason."""
-    out, i = [], 0
-    while True:
-        j = text.find("loc(", i)
-        if j < 0:
-            out.append(text[i:])
-            return "".join(out)
-        out.append(text[i:j])
-        depth, k, quoted = 0, j + 3, False
-        while k < len(text):
-            ch = text[k]
-            if ch == '"' and text[k - 1] != "\\":
-                quoted = not quoted
-            elif not quoted and ch == "(":
-                depth += 1
-            elif not quoted and ch == ")":
-                depth -= 1
-                if depth == 0:
-                    break
-            k += 1
-        i = k + 1
-
-
 def with_exception(text: str, exc: BaseException) -> str:
     """A captured log with the exception that ended it appended (for ``exc.log``)."""
     return "\n".join(p for p in (text, f"{type(exc).__name__}: {exc}") if p)
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class _ListHandler(logging.Handler):

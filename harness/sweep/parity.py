@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 from harness.layers.case import CaseData, CaseSpec
+from harness.messages import one_line
 from harness.oracle.compare import CaseResult, StepRecord, compare, error_result, summarize
 from harness.oracle.conventions import KERAS_LAYER, LayerConventions
 from harness.oracle.group import ReferenceRun, group_references
@@ -78,12 +80,21 @@ def check_data(data: CaseData, runner: KerasRunner, *, conventions: Any = KERAS_
         noise = reference.noise if reference is not None else noise_floor(ref, data, oracle, trace)
         records = compare(case_id, kind, keras_out, expected, noise)
     except Exception as exc:  # noqa: BLE001 - recorded, not swallowed: the sweep reports it
-        return CaseOutcome(spec, explain_error(error_result(case_id, kind, f"{type(exc).__name__}: {exc}"),
-                                               active().name, spec), [])
+        return error_outcome(spec, exc)
     result = summarize(case_id, kind, records, noise)
     if conventions.is_keras():  # another target's named behaviours (a no-op on tensorflow)
         result = explain_drift(result, data, layer, keras_out, active().name)
     return CaseOutcome(spec, result, records)
+
+
+def error_outcome(spec: CaseSpec, exc: Exception) -> CaseOutcome:
+    """The case's ``error`` (``unsupported`` when the target is known to raise it), its message one line:
+    the known behaviours match the whole text, the record files keep the line that says why."""
+    text = f"{type(exc).__name__}: {exc}"
+    result = explain_error(error_result(spec.case_id(), spec.kind, text), active().name, spec)
+    if "\n" in text.strip():
+        result = dataclasses.replace(result, error=f"{type(exc).__name__}: {one_line(exc)}")
+    return CaseOutcome(spec, result, [])
 
 
 def check_case(spec: CaseSpec, runner: KerasRunner, *, conventions: Any = KERAS_LAYER,
@@ -99,8 +110,7 @@ def check_case(spec: CaseSpec, runner: KerasRunner, *, conventions: Any = KERAS_
     try:
         data = runner.data(spec)
     except Exception as exc:  # noqa: BLE001
-        return CaseOutcome(spec, explain_error(error_result(spec.case_id(), spec.kind, f"{type(exc).__name__}: {exc}"),
-                                               active().name, spec), [])
+        return error_outcome(spec, exc)
     return check_data(data, runner, conventions=conventions)
 
 
