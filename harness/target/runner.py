@@ -131,7 +131,6 @@ class KerasRunner:
         self._cache.clear()
         clear_session(self._keras)
 
-
     def run_raw(self, data: CaseData) -> list[tuple[int, int, Any]]:
         """Keras's return of every call, ``[(start, stop, returned), ...]`` (NumPy, Keras's nesting)."""
         entry = self._compiled(data.spec, data.mask is not None)
