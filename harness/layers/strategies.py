@@ -178,31 +178,37 @@ def case_specs(
     elif layer_fixed:
         raise ValueError(f"pass layer options {sorted(layer_fixed)} to layer_specs(), not with layers=")
 
-    @st.composite
-    def draw(d: st.DrawFn) -> CaseSpec:
-        layer = d(layers)
-        # unroll=True traces one graph node per step; keep those sequences short.
-        longest = max(min_timesteps, min(max_timesteps, UNROLL_MAX_TIMESTEPS)) if layer.unroll else max_timesteps
-        timesteps = d(_value(case_fixed, "timesteps", st.integers(min_timesteps, longest)))
-        chunks = 1
-        if layer.stateful:
-            chunks = d(_value(case_fixed, "chunks", st.integers(1, min(4, timesteps))))
-        return CaseSpec(
-            layer=layer,
-            batch=d(_value(case_fixed, "batch", st.integers(1, max_batch))),
-            timesteps=timesteps,
-            mask=d(_value(case_fixed, "mask", st.sampled_from(["mixed", "none"]))),
-            initial_state=d(_value(case_fixed, "initial_state", st.booleans())),
-            recurrent_gain=d(_value(case_fixed, "recurrent_gain", st.sampled_from(recurrent_gains))),
-            kernel_scale=d(_value(case_fixed, "kernel_scale", st.sampled_from(KERNEL_SCALES))),
-            bias_scale=d(_value(case_fixed, "bias_scale", st.sampled_from(BIAS_SCALES))),
-            input_scale=d(_value(case_fixed, "input_scale", st.sampled_from(input_scales))),
-            chunks=chunks,
-            seed=d(_value(case_fixed, "seed", st.integers(0, 2**32 - 1))),
-            weights_seed=case_fixed.get("weights_seed"),
-        )
+    return _cases(layers=layers, case_fixed=case_fixed, min_timesteps=min_timesteps, max_timesteps=max_timesteps,
+                  max_batch=max_batch, recurrent_gains=recurrent_gains, input_scales=input_scales)
 
-    return draw()
+
+@st.composite
+def _cases(d: st.DrawFn, *, layers: st.SearchStrategy[CellSpec], case_fixed: dict[str, Any], min_timesteps: int,
+           max_timesteps: int, max_batch: int, recurrent_gains: tuple[float, ...],
+           input_scales: tuple[float, ...]) -> CaseSpec:
+    """:func:`case_specs`'s draw. Module level: ``st.composite`` inspects its function's source
+    when it decorates it, ~2.5 ms each time, which a sweep paid once per compile group."""
+    layer = d(layers)
+    # unroll=True traces one graph node per step; keep those sequences short.
+    longest = max(min_timesteps, min(max_timesteps, UNROLL_MAX_TIMESTEPS)) if layer.unroll else max_timesteps
+    timesteps = d(_value(case_fixed, "timesteps", st.integers(min_timesteps, longest)))
+    chunks = 1
+    if layer.stateful:
+        chunks = d(_value(case_fixed, "chunks", st.integers(1, min(4, timesteps))))
+    return CaseSpec(
+        layer=layer,
+        batch=d(_value(case_fixed, "batch", st.integers(1, max_batch))),
+        timesteps=timesteps,
+        mask=d(_value(case_fixed, "mask", st.sampled_from(["mixed", "none"]))),
+        initial_state=d(_value(case_fixed, "initial_state", st.booleans())),
+        recurrent_gain=d(_value(case_fixed, "recurrent_gain", st.sampled_from(recurrent_gains))),
+        kernel_scale=d(_value(case_fixed, "kernel_scale", st.sampled_from(KERNEL_SCALES))),
+        bias_scale=d(_value(case_fixed, "bias_scale", st.sampled_from(BIAS_SCALES))),
+        input_scale=d(_value(case_fixed, "input_scale", st.sampled_from(input_scales))),
+        chunks=chunks,
+        seed=d(_value(case_fixed, "seed", st.integers(0, 2**32 - 1))),
+        weights_seed=case_fixed.get("weights_seed"),
+    )
 
 
 def compile_signature(case: CaseSpec) -> tuple:
