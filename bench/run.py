@@ -15,9 +15,10 @@
    cell) and ``--per-config 32`` (other draws of the same size).
 3b. the reference and noise floor alone on the sweep's cases: case by case against a
    compile group at once (:mod:`harness.oracle.group`).
-3c. per target: the sweep on tensorflow, jax, torch and keras2, the same draw
-   (``--target-cases`` per cell, 1 worker), one child process each (Keras imported before
-   the clock starts); targets whose extra is not installed are listed as skipped.
+3c. per target: the default sweep (``rnn-parity sweep --target T``: SimpleRNN, LSTM, GRU,
+   ``--target-cases`` per cell, default sizes, 1 worker) on tensorflow, jax, torch and keras2,
+   the same draw, one child process each (Keras imported before the clock starts); targets
+   whose extra is not installed are listed as skipped.
 4. diagnosis time for a broken port at T=128, 32 units (whole catalogue, pairs); the same for a
    float16 port with a gate-order bug checked without --precision (the precision ladder too).
 5. the float64 reference against Keras's compiled float32 forward at batch 64,
@@ -112,15 +113,16 @@ def reference_rates(options) -> dict:
 
 
 def target_child(name: str, per_cell: int, seed: int) -> None:
-    """Run in a child process (a process runs one Keras backend): the sweep on ``name``, Keras imported
-    and the runner made before the clock starts; prints one JSON line."""
+    """Run in a child process (a process runs one Keras backend): the default sweep (``rnn-parity sweep
+    --target NAME --examples PER_CELL --seed SEED``) on ``name``, Keras imported and the runner made before
+    the clock starts; prints one JSON line."""
     from harness.target.targets import use_target
 
     use_target(name)
-    from harness.sweep.run import run_sweep
+    from harness.sweep.run import SweepOptions, run_sweep
     from harness.target.runner import KerasRunner
 
-    result = run_sweep(_options(per_cell, seed), progress=False, runner=KerasRunner())
+    result = run_sweep(SweepOptions(cells=CELLS, examples=per_cell, seed=seed), progress=False, runner=KerasRunner())
     errors = sum(o.result.status == "error" for o in result.outcomes)
     print(json.dumps({"cases": len(result.outcomes), "seconds": round(result.seconds, 2),
                       "cases_per_s": round(len(result.outcomes) / result.seconds, 1), "errors": errors}))
@@ -280,7 +282,8 @@ def main() -> None:
     parser.add_argument("--naive-cases", type=int, default=60, help="naive loop on every k-th case, this many (default 60)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--memory-cases", type=int, default=10_000)
-    parser.add_argument("--target-cases", type=int, default=40, help="cases per cell in the per-target table (default 40)")
+    parser.add_argument("--target-cases", type=int, default=100,
+                        help="cases per cell in the per-target table: the default sweep's (default 100)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("bench-out"))
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
