@@ -63,6 +63,26 @@ def clear_session(keras: Any) -> None:
         keras.backend.clear_session(free_memory=True)
     except TypeError:
         keras.backend.clear_session()
+    if targets.active().keras_backend == "tensorflow":
+        forget_custom_gradients()
+
+
+def forget_custom_gradients() -> None:
+    """Drop the gradient functions TensorFlow registered while tracing ``tf.custom_gradient`` ops.
+
+    Tracing a ``tf.custom_gradient`` function in graph mode (``tf.nn.silu`` is one, so every
+    layer with a silu activation) registers its gradient under a fresh name
+    (``CustomGradient-<uid>``, tensorflow/python/ops/custom_gradient.py ``generate_name``) in
+    TensorFlow's global gradient registry, and nothing ever removes it: the closure holds the
+    whole traced graph. Measured on a 6,000-case sweep: ~10,000 graph operations kept alive
+    (RSS +73 MiB between 1k and 5k cases), none after this. The harness never takes gradients,
+    so the entries of the traces it has released are dead weight."""
+    from tensorflow.python.framework import ops  # private: the registry has no public removal
+
+    registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
+    if isinstance(registry, dict):
+        for name in [n for n in registry if n.startswith("CustomGradient-")]:
+            del registry[name]
 
 
 def reset_states(layer: Any) -> None:
