@@ -15,16 +15,50 @@ from __future__ import annotations
 
 from harness.errors import SetupError
 
+import contextlib
 import importlib
 import logging
 import os
+import re
+import sys
+import tempfile
 import warnings
 from types import ModuleType
+from typing import Iterator
 
 _QUIET_ENV = {
     "TF_CPP_MIN_LOG_LEVEL": "3",
     "TF_ENABLE_ONEDNN_OPTS": "0",
 }
+
+
+#: What TensorFlow's C++ start-up writes to stderr whatever TF_CPP_MIN_LOG_LEVEL says (absl logs
+#: before its InitializeLog, the CUDA stub's notice, the CPU-feature guard).
+_NATIVE_NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog|[IW]\d{4} |"
+                           r"To enable the following instructions|.*rebuild TensorFlow with the appropriate compiler)")
+
+
+@contextlib.contextmanager
+def _native_start_up_noise_dropped() -> Iterator[None]:
+    """Collect what native code writes to file descriptor 2 meanwhile; write back all but the noise."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (embedded interpreters): nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            kept = [ln for ln in sink.read().decode(errors="replace").splitlines() if not _NATIVE_NOISE.match(ln)]
+            if kept:
+                print("\n".join(kept), file=sys.stderr)
 
 
 def quiet_environment() -> None:
@@ -51,7 +85,7 @@ def import_keras() -> ModuleType:
         raise SetupError(str(exc)) from None
     module = "tf_keras" if target.keras_major == 2 else "keras"
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _native_start_up_noise_dropped():
             warnings.simplefilter("ignore")
             keras = importlib.import_module(module)
     except ImportError as exc:
