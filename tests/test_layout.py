@@ -1,7 +1,7 @@
 """The package layout shows the pipeline: subpackages in dependency order, no import circles.
 
 Order (a module may import from its own floor and the floors below it, never above):
-``errors`` -> ``layers`` -> ``oracle`` -> ``ports`` -> ``target`` -> ``check`` / ``sweep``
+``errors`` (and ``messages``) -> ``layers`` -> ``oracle`` -> ``ports`` -> ``target`` -> ``check`` / ``sweep``
 -> ``reporting`` -> ``cli``, ``api``, ``pytest_plugin``. Checked on every import in a
 module, function-level ones included, by reading the source (no module is imported).
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 HARNESS = Path(__file__).resolve().parents[1] / "harness"
-FLOORS = {"errors": 0, "storage": 0, "layers": 1, "oracle": 2, "ports": 3, "target": 4, "check": 5, "sweep": 5,
+FLOORS = {"errors": 0, "messages": 0, "storage": 0, "layers": 1, "oracle": 2, "ports": 3, "target": 4, "check": 5, "sweep": 5,
           "reporting": 6, "docs_pages": 6, "exports": 4}
 TOP = 7  # cli, api, pytest_plugin, __init__, __main__
 
