@@ -157,7 +157,8 @@ def run_targets_on_dask(names: Sequence[str], *, address: str, out: Path, cells:
                 group_outcomes = answer
             outcomes += group_outcomes
         result = SweepResult(options, outcomes, seconds=seconds[name])
-        ran = {"target": name, **({"versions": versions} if versions else {})}  # not the client's own versions
+        # The versions that ran the target, never the client's own (which may not even have it installed).
+        ran = {"target": name, "versions": versions or "not reported: the target's first group failed on its worker"}
         write_outputs(result, out / name, provenance_extra=ran)
         frames.append(_read_cases(out, name))
     return MatrixRun(cases=_concat(frames), skipped=skipped, seconds=seconds)
