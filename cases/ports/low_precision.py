@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numpy_rnn_loop import ACTIVATIONS, get_activation  # the shared activations next to this file
+from numpy_rnn_loop import ACTIVATIONS, get_activation, run_layer  # the shared activations and time loop next to this file
 
 
 class FloatArithmetic:
@@ -175,38 +175,7 @@ def make_port(kind, arithmetic, *, gate_order="ifco", accumulate="wide"):
 
     def port(x, weights, config, mask=None, initial_state=None):
         cell, units, n_states = _cell(kind, weights, config, ar, gate_order)
-        x = ar.store(x)
-        batch, steps = x.shape[:2]
-        states = ([ar.store(s) for s in initial_state] if initial_state is not None
-                  else [ar.store(np.zeros((batch, units))) for _ in range(n_states)])
-        m = None if mask is None else np.asarray(mask, bool)
-        backwards = bool(config.get("go_backwards", False))
-        if backwards:
-            x = x[:, ::-1]
-            m = None if m is None else m[:, ::-1]
-        zero_output = bool(config.get("zero_output_for_mask", False)) and m is not None
-        zero_after = zero_output and bool(config.get("unroll", False))
-        zero = ar.store(np.zeros((batch, units)))
-        prev, outputs = zero, []
-        for t in range(steps):
-            out, new = cell(x[:, t], states)
-            if m is not None:
-                keep = m[:, t][:, None]
-                out = np.where(keep, out, zero if zero_output and not zero_after else prev)
-                new = [np.where(keep, a, b) for a, b in zip(new, states)]
-            outputs.append(out)
-            prev, states = out, new
-        sequence = np.stack(outputs, axis=1)
-        last = sequence[:, -1]
-        if zero_after:
-            time_order = m[:, ::-1] if backwards else m
-            sequence = np.where(time_order[:, :, None], sequence, zero[:, None, :])
-            last = np.where(m[:, -1][:, None], last, zero)
-        output = sequence if config.get("return_sequences", False) else last
-        to32 = lambda a: np.asarray(ar.to_float(a), np.float32)  # noqa: E731
-        if config.get("return_state", False):
-            return [to32(output)] + [to32(s) for s in states]
-        return to32(output)
+        return run_layer(cell, x, config, n_states, units, mask, initial_state, store=ar.store, to_float=ar.to_float)
 
     port.__name__ = f"{kind.lower()}_{arithmetic}"
     return port

@@ -29,14 +29,19 @@ def get_activation(name):
     return ACTIVATIONS[name]
 
 
-def run_layer(cell, x, config, n_states, units, mask=None, initial_state=None):
-    """The Keras time loop (TF backend generic path) around ``cell(x_t, states)``."""
-    x = np.asarray(x, np.float64)
-    batch, steps, _ = x.shape
-    if initial_state is not None:
-        states = [np.asarray(s, np.float64) for s in initial_state]
-    else:
-        states = [np.zeros((batch, units)) for _ in range(n_states)]
+def run_layer(cell, x, config, n_states, units, mask=None, initial_state=None, *, store=None, to_float=None):
+    """The Keras time loop (TF backend generic path) around ``cell(x_t, states)``.
+
+    ``store`` holds every value the loop keeps (default: float64 arrays); ``to_float`` turns the
+    results back into numbers before the float32 return (a reduced-precision port's, see
+    low_precision.py)."""
+    store = store or (lambda a: np.asarray(a, np.float64))
+    to_float = to_float or (lambda a: a)
+    x = store(x)
+    batch, steps = x.shape[:2]
+    zero = store(np.zeros((batch, units)))
+    states = ([store(s) for s in initial_state] if initial_state is not None
+              else [store(np.zeros((batch, units))) for _ in range(n_states)])
     m = None if mask is None else np.asarray(mask, bool)
     backwards = bool(config.get("go_backwards", False))
     if backwards:
@@ -44,14 +49,13 @@ def run_layer(cell, x, config, n_states, units, mask=None, initial_state=None):
         m = None if m is None else m[:, ::-1]
     zero_output = bool(config.get("zero_output_for_mask", False)) and m is not None
     zero_after = zero_output and bool(config.get("unroll", False))
-    prev_output = np.zeros((batch, units))
+    prev_output = zero
     outputs = []
     for t in range(steps):
         out, new_states = cell(x[:, t], states)
         if m is not None:
             keep = m[:, t][:, None]
-            fallback = np.zeros_like(out) if zero_output and not zero_after else prev_output
-            out = np.where(keep, out, fallback)
+            out = np.where(keep, out, zero if zero_output and not zero_after else prev_output)
             new_states = [np.where(keep, new, old) for new, old in zip(new_states, states)]
         outputs.append(out)
         prev_output, states = out, new_states
@@ -59,10 +63,10 @@ def run_layer(cell, x, config, n_states, units, mask=None, initial_state=None):
     last = sequence[:, -1]
     if zero_after:
         time_order = m[:, ::-1] if backwards else m
-        sequence = np.where(time_order[:, :, None], sequence, 0.0)
-        last = np.where(m[:, -1][:, None], last, 0.0)
+        sequence = np.where(time_order[:, :, None], sequence, zero[:, None, :])
+        last = np.where(m[:, -1][:, None], last, zero)
     output = sequence if config.get("return_sequences", False) else last
-    output = output.astype(np.float32)
+    to32 = lambda a: np.asarray(to_float(a), np.float32)  # noqa: E731
     if config.get("return_state", False):
-        return [output] + [s.astype(np.float32) for s in states]
-    return output
+        return [to32(output)] + [to32(s) for s in states]
+    return to32(output)
