@@ -78,29 +78,37 @@ def _faulty_port(kind: str, conventions, dtype=np.float32):
     return wrap_port(port, name=f"faulty-{conventions.describe()}")
 
 
-@pytest.mark.keras
-@pytest.mark.parametrize("flag", list(NEEDED))
-@settings(max_examples=max(6, limits().max_examples // 3))
-@given(data=st.data())
-def test_injected_fault_is_caught_whenever_it_changes_the_outputs(keras_runner, flag: str, data: st.DataObject):
+def _draw_case_and_fault(data: st.DataObject, flag: str, *, max_timesteps: int):
+    """A case with the options ``flag`` needs (NEEDED), and one of the catalogue's faults for ``flag`` that applies to it."""
     lim = limits()
-    options = dict(NEEDED[flag])
-    spec = data.draw(case_specs(max_timesteps=min(lim.max_timesteps, 40), max_batch=lim.max_batch,
-                                max_units=lim.max_units, recurrent_gains=CHECK_GAINS, stateful=False, **options),
-                     label="case")
+    spec = data.draw(case_specs(max_timesteps=min(lim.max_timesteps, max_timesteps), max_batch=lim.max_batch,
+                                max_units=lim.max_units, recurrent_gains=CHECK_GAINS, stateful=False,
+                                **dict(NEEDED[flag])), label="case")
     view = cell_view(spec.layer.kind, spec.layer.to_keras_config())
     faults = [c for c in candidates(view, with_mask=spec.mask != "none", with_initial_state=spec.initial_state)
               if c.flag == flag]
     assume(faults)
     fault = data.draw(st.sampled_from(faults), label="fault")
     note(f"replay: {spec.replay_command()}  fault: {fault.conventions.describe()}")
+    return spec, fault
 
+
+def _fault_effect(spec, built, fault, noise):
+    """How far the fault alone moves the reference's outputs, judged against ``noise``."""
+    faulty = reference_outputs(built, conventions=fault.conventions)
+    return summarize(spec.case_id(), spec.layer.kind,
+                     compare(spec.case_id(), spec.layer.kind, faulty, reference_outputs(built), noise), noise)
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("flag", list(NEEDED))
+@settings(max_examples=max(6, limits().max_examples // 3))
+@given(data=st.data())
+def test_injected_fault_is_caught_whenever_it_changes_the_outputs(keras_runner, flag: str, data: st.DataObject):
+    spec, fault = _draw_case_and_fault(data, flag, max_timesteps=40)
     built = spec.build()
-    correct = reference_outputs(built)
     noise = case_floor(built)
-    effect = summarize(spec.case_id(), spec.layer.kind,
-                       compare(spec.case_id(), spec.layer.kind, reference_outputs(built, conventions=fault.conventions),
-                               correct, noise), noise)
+    effect = _fault_effect(spec, built, fault, noise)
     visible = effect.worst_ratio >= MARGIN
     event(f"{flag}: {'visible' if visible else 'hidden by this draw'}")
     outcome, _ = run_example(_faulty_port(spec.layer.kind, fault.conventions), spec, keras_runner)
@@ -122,22 +130,10 @@ def test_injected_fault_is_named_under_float16(keras_runner, flag: str, data: st
     """The same faults in a port that computes in float16: whenever the fault moves the outputs by
     MARGIN x the float16 tolerance, the check names it - declared (--precision float16) and not
     declared (then usually with the flag precision besides): round-off never hides a real bug."""
-    lim = limits()
-    spec = data.draw(case_specs(max_timesteps=min(lim.max_timesteps, 32), max_batch=lim.max_batch,
-                                max_units=lim.max_units, recurrent_gains=CHECK_GAINS, stateful=False,
-                                **dict(NEEDED[flag])), label="case")
-    view = cell_view(spec.layer.kind, spec.layer.to_keras_config())
-    faults = [c for c in candidates(view, with_mask=spec.mask != "none", with_initial_state=spec.initial_state)
-              if c.flag == flag]
-    assume(faults)
-    fault = data.draw(st.sampled_from(faults), label="fault")
-    note(f"replay: {spec.replay_command()}  fault: {fault.conventions.describe()}")
-
+    spec, fault = _draw_case_and_fault(data, flag, max_timesteps=32)
     built = spec.build()
     noise = case_floor(built, precision=FLOAT16)
-    effect = summarize(spec.case_id(), spec.layer.kind,
-                       compare(spec.case_id(), spec.layer.kind, reference_outputs(built, conventions=fault.conventions),
-                               reference_outputs(built), noise), noise)
+    effect = _fault_effect(spec, built, fault, noise)
     visible = effect.worst_ratio >= MARGIN
     event(f"{flag} under float16: {'visible' if visible else 'hidden by this draw'}")
     assume(visible)
