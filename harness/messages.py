@@ -14,7 +14,7 @@ _EXC_LINE = re.compile(r"^(?:\w+\.)*\w*(?:Error|Exception): (.+)$")
 
 
 def one_line(message: object, limit: int = 300) -> str:
-    """The most informative single line of a (possibly multi-line) converter message.
+    """The most informative single line of a (possibly multi-line) message: a converter's log, a TensorFlow error.
 
     MLIR's ``...: error: <reason>`` first, then the innermost ``SomeError: <reason>`` of a chained
     TensorFlow message (``in user code:`` wrappers are skipped), else the first meaningful line."""

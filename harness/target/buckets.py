@@ -22,7 +22,7 @@ the same way, each on its own: the masked steps carry its states unchanged.
 
 Why the buckets are coarse: a compile costs ~0.1-0.4 s and a padded step a few
 microseconds, so the default sweep's draws (batch <= 8, T <= 64) fall in one row
-bucket and two step buckets, instead of up to 4 x 7 power-of-two buckets.
+bucket and one step bucket, instead of up to 4 x 7 power-of-two buckets.
 The bucket depends on the case alone, so the numbers are the same whatever ran before.
 """
 

@@ -6,7 +6,7 @@ JAX they are not cheap: each initializer (glorot_uniform, orthogonal's QR, ...)
 is an eager op that XLA compiles per shape, ~0.6 s per LSTM built (measured:
 0.62-0.70 s against 0.035 s with the initializers skipped), more than the
 layer's own jitted call costs to compile. On TensorFlow a build costs ~5 ms
-either way, so the runner skips initializers on JAX only.
+either way, so :func:`harness.target.backends.build_layer` skips them on JAX only.
 
 :func:`build_skipping_initializers` swaps every ``*_initializer`` of the layer
 and its sublayers (cells, Bidirectional halves, stacked cells) for

@@ -105,7 +105,8 @@ def import_keras() -> ModuleType:
 def import_tensorflow() -> ModuleType:
     import_keras()
     try:
-        return importlib.import_module("tensorflow")
+        with _native_start_up_noise_dropped():  # on JAX/torch targets Keras did not import it
+            return importlib.import_module("tensorflow")
     except ImportError as exc:
         raise SetupError(f"cannot import TensorFlow ({exc}); install it with `pip install -e .`") from None
 
@@ -131,7 +132,8 @@ def versions() -> dict[str, str]:
         if name in ("jax", "torch", "tf_keras") and importlib.util.find_spec(name) is None:
             continue
         try:
-            out[name] = importlib.import_module(name).__version__
+            with _native_start_up_noise_dropped():  # on JAX/torch targets TensorFlow is first imported here
+                out[name] = importlib.import_module(name).__version__
         except ImportError:
             out[name] = "missing"
     return out

@@ -28,9 +28,8 @@ from harness.layers.composite import CompositeSpec
 from harness.layers.tensors import NamedTensor, concat_chunks
 from harness.oracle.references import LayerReference
 from harness.target import targets
-from harness.target.backends import ArgSpec, clear_session, compile_layer_call, reset_states
+from harness.target.backends import ArgSpec, build_layer, clear_session, compile_layer_call, reset_states
 from harness.target.buckets import pad_call, unpad_return
-from harness.target.fast_build import build_skipping_initializers
 from harness.target.keras_env import import_keras
 from harness.target.lru import LRUCache
 
@@ -60,11 +59,7 @@ class KerasRunner:
 
         def build() -> _Compiled:
             layer = layer_spec.build(self._keras)
-            shape = (batch, None, *layer_spec.input_shape)
-            if targets.active().name == "jax":  # the only target whose initializers compile (fast_build.py)
-                build_skipping_initializers(layer, shape, keras=self._keras)
-            else:
-                layer.build(shape)
+            build_layer(layer, (batch, None, *layer_spec.input_shape))
             return _Compiled(layer=layer)
 
         return self._cache.get((layer_spec, with_mask, batch), build)
