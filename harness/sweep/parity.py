@@ -8,6 +8,7 @@ from typing import Any, Sequence
 
 from harness.layers.case import CaseData, CaseSpec
 from harness.messages import one_line
+from harness.sweep.interrupts import raise_if_received
 from harness.oracle.compare import CaseResult, StepRecord, compare, error_result, summarize
 from harness.oracle.conventions import KERAS_LAYER, LayerConventions
 from harness.oracle.group import ReferenceRun, group_references
@@ -89,7 +90,9 @@ def check_data(data: CaseData, runner: KerasRunner, *, conventions: Any = KERAS_
 
 def error_outcome(spec: CaseSpec, exc: Exception) -> CaseOutcome:
     """The case's ``error`` (``unsupported`` when the target is known to raise it), its message one line:
-    the known behaviours match the whole text, the record files keep the line that says why."""
+    the known behaviours match the whole text, the record files keep the line that says why.
+    A Ctrl-C that TensorFlow turned into another exception is re-raised as the interrupt (:mod:`.interrupts`)."""
+    raise_if_received(exc)
     text = f"{type(exc).__name__}: {exc}"
     result = explain_error(error_result(spec.case_id(), spec.kind, text), active().name, spec)
     if "\n" in text.strip():

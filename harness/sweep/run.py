@@ -33,6 +33,7 @@ from harness.layers.generate import draw_examples
 from harness.layers.grid import core_cases
 from harness.layers.strategies import INPUT_SCALES, RECURRENT_GAINS, case_groups, case_specs, composite_cases
 from harness.oracle.compare import records_frame
+from harness.sweep.interrupts import watching
 from harness.sweep.parity import CaseOutcome, check_case, check_group, prepare_group
 from harness.sweep.shard import shard_slice
 from harness.sweep.task import RELEASE_EVERY, run_group
@@ -189,12 +190,13 @@ def run_sweep(
                 on_case(finished_cases)  # bar.n stays 0 when the bar is disabled
 
         try:
-            if options.scheduler:
-                finished = _run_on_dask(groups, options.scheduler, done, group_done)
-            elif options.workers > 1 and len(groups) > 1:
-                finished = _run_in_workers(groups, options.workers, done, group_done, runner or KerasRunner())
-            else:
-                finished = _run_here(groups, runner or KerasRunner(), done, group_done)
+            with watching():  # a Ctrl-C stays a Ctrl-C even when it lands inside a TensorFlow trace
+                if options.scheduler:
+                    finished = _run_on_dask(groups, options.scheduler, done, group_done)
+                elif options.workers > 1 and len(groups) > 1:
+                    finished = _run_in_workers(groups, options.workers, done, group_done, runner or KerasRunner())
+                else:
+                    finished = _run_here(groups, runner or KerasRunner(), done, group_done)
         except KeyboardInterrupt as exc:
             result.interrupted = True  # keep what finished; the caller marks the output incomplete
             finished = getattr(exc, "partial", [])

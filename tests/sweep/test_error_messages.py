@@ -32,3 +32,30 @@ def test_a_multi_line_error_keeps_the_innermost_reason_and_a_one_line_error_is_u
     chained = ValueError("in user code:\n\n    File \"x.py\", line 3, in f\n        y()\n\n    ValueError: shapes (2,) and (3,) differ\n")
     assert error_outcome(spec, chained).result.error == "ValueError: shapes (2,) and (3,) differ"
     assert error_outcome(spec, KeyError("units")).result.error == "KeyError: 'units'"
+
+
+def test_a_case_failing_after_a_ctrl_c_raises_the_interrupt_not_an_error():
+    """TensorFlow can turn a Ctrl-C that lands in a trace into e.g. ``TypeError: Expected int32, but got
+    None`` (seen under load): while the sweep watches for SIGINT, such a failure re-raises the interrupt."""
+    import os
+    import signal
+    import time
+
+    import pytest
+
+    from harness.sweep.interrupts import watching
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        pytest.skip("SIGINT is ignored in this process")
+    recipe = {"kind": "Bidirectional", "inner": "LSTM", "merge_mode": "sum", "inner_kwargs": {"units": 2}}
+    spec = CaseSpec(layer=CompositeSpec(kind="Bidirectional", recipe=json.dumps(recipe), input_shape=(1,)), batch=1,
+                    timesteps=2, seed=3)
+    mangled = TypeError("Expected int32, but got None of type 'NoneType'.")
+    with watching():
+        assert error_outcome(spec, mangled).result.status == "error"  # no Ctrl-C yet: an ordinary failed case
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # the handler raises as soon as the signal is delivered
+        with pytest.raises(KeyboardInterrupt):
+            error_outcome(spec, mangled)
+    assert error_outcome(spec, mangled).result.status == "error"  # outside a sweep: nothing remembered
